@@ -1,0 +1,43 @@
+# The commands a new user needs. Everything runs from the repository root.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+USERS ?= 20000
+SEED ?= 42
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: install demo demo-data run summary test ui clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml:
+	mkdir -p $(DAGSTER_HOME)
+	printf 'telemetry:\n  enabled: false\n' > $@
+
+demo: install demo-data run summary
+
+demo-data: install
+	$(BIN)/python -m segmentation_pipeline.demo_data --users $(USERS) --seed $(SEED) --out data/landing
+
+run: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster job execute -m segmentation_pipeline -j segmentation_job
+
+summary: install
+	$(BIN)/python -m segmentation_pipeline.report
+
+test: install
+	$(BIN)/python -m pytest
+
+ui: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf data .dagster_home dbt_project/target dbt_project/logs

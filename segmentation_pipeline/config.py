@@ -1,0 +1,103 @@
+"""The user-editable pipeline configuration (`segmentation.yaml`).
+
+Every key is optional. Table sections map a landing table to its file and rename
+columns, e.g. ``orders: {path: cdnow.csv, columns: {user_id: customer_id}}``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+TABLE_NAMES = ("orders", "order_items", "events", "users", "reviews")
+
+
+class ConfigError(ValueError):
+    """The configuration file is unreadable or names something that does not exist."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TableConfig(_Strict):
+    path: str | None = Field(
+        default=None,
+        description="File, folder or glob relative to the data directory (default: <table>.csv/.parquet or <table>/).",
+    )
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="Canonical column name -> column name in the file."
+    )
+    formats: dict[str, str] = Field(
+        default_factory=dict,
+        description="Canonical timestamp column -> strptime format, e.g. {ordered_at: '%Y%m%d'}.",
+    )
+    read_options: dict[str, Any] = Field(
+        default_factory=dict, description="Extra options for DuckDB's read_csv, e.g. {delim: ';'}."
+    )
+
+
+class ClusteringConfig(_Strict):
+    k_min: int = Field(default=2, ge=2)
+    k_max: int = Field(default=8, ge=2)
+    seed: int = 42
+    silhouette_sample_size: int = Field(default=10_000, ge=100)
+
+
+class LifecycleConfig(_Strict):
+    new_customer_days: int = Field(default=30, ge=1)
+    active_days: int = Field(default=90, ge=1)
+    churn_days: int = Field(default=180, ge=1)
+
+
+class ScheduleConfig(_Strict):
+    cron: str = "0 2 * * *"
+    timezone: str = "UTC"
+
+
+class PipelineConfig(_Strict):
+    as_of: date | None = None
+    orders: TableConfig = TableConfig()
+    order_items: TableConfig = TableConfig()
+    events: TableConfig = TableConfig()
+    users: TableConfig = TableConfig()
+    reviews: TableConfig = TableConfig()
+    clustering: ClusteringConfig = ClusteringConfig()
+    lifecycle: LifecycleConfig = LifecycleConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+
+    @field_validator("clustering")
+    @classmethod
+    def _k_range(cls, value: ClusteringConfig) -> ClusteringConfig:
+        if value.k_max < value.k_min:
+            raise ValueError(f"k_max ({value.k_max}) must be >= k_min ({value.k_min})")
+        return value
+
+    def table(self, name: str) -> TableConfig:
+        return getattr(self, name)
+
+
+def load_config(path: Path) -> PipelineConfig:
+    """Read `path`; a missing file means all defaults."""
+    if not path.exists():
+        return PipelineConfig()
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc}). Fix the file or unset SEGMENTATION_CONFIG.") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level, found {type(raw).__name__}.")
+    try:
+        return PipelineConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(
+            f"{path}: invalid configuration: {problems}. Known top-level keys: "
+            f"{', '.join(PipelineConfig.model_fields)}."
+        ) from exc

@@ -1,0 +1,18 @@
+"""The code location: merges each domain's Definitions.
+
+Steps run one after another in one process: DuckDB allows a single writer per file,
+and dbt and the Python steps take turns on the warehouse.
+"""
+
+import dagster as dg
+
+from segmentation_pipeline.defs import dbt, ingest, jobs, models, publish
+
+defs = dg.Definitions.merge(
+    ingest.defs,
+    dbt.defs,
+    models.defs,
+    publish.defs,
+    jobs.defs,
+    dg.Definitions(executor=dg.in_process_executor),
+)

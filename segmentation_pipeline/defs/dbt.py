@@ -1,0 +1,89 @@
+"""dbt models as assets (staging and features groups); dbt tests become asset checks."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from segmentation_pipeline.ingest.as_of import resolve_as_of
+from segmentation_pipeline.ingest.errors import IngestionError
+from segmentation_pipeline.settings import Settings, load_settings
+from segmentation_pipeline.warehouse import warehouse_connection
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+PARSED_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
+GROUP_BY_FOLDER = {"staging": "staging", "intermediate": "features", "marts": "features"}
+MODEL_GROUPS = {"user_rfm_segments": "models"}
+
+
+def _manifest_is_stale(project: DbtProject) -> bool:
+    if not project.manifest_path.exists():
+        return True
+    built = project.manifest_path.stat().st_mtime
+    for name in PARSED_INPUTS:
+        path = project.project_dir / name
+        files = [path] if path.is_file() else path.rglob("*") if path.is_dir() else []
+        if any(f.stat().st_mtime > built for f in files):
+            return True
+    return False
+
+
+@functools.cache
+def dbt_project() -> DbtProject:
+    """The dbt project, with its manifest parsed when missing or older than the sources.
+
+    Parsing here (not only under `dagster dev`) lets `dagster job execute` work on a fresh clone.
+    """
+    os.environ.setdefault("SEGMENTATION_WAREHOUSE", str(load_settings().warehouse))
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    if _manifest_is_stale(project):
+        project.preparer.prepare(project)
+    return project
+
+
+class SegmentationTranslator(DagsterDbtTranslator):
+    def get_asset_spec(self, manifest: Any, unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        node = manifest.get("nodes", {}).get(unique_id)
+        if node is None:  # sources are ingest assets
+            return spec
+        folder = node["fqn"][1] if len(node["fqn"]) > 2 else ""
+        group = MODEL_GROUPS.get(node["name"], GROUP_BY_FOLDER.get(folder, "staging"))
+        return spec.replace_attributes(group_name=group)
+
+
+def dbt_vars(settings: Settings) -> dict[str, Any]:
+    with warehouse_connection(settings, read_only=True) as con:
+        try:
+            as_of = resolve_as_of(con, settings.as_of_override, datetime.now())
+        except IngestionError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+    return {"as_of_date": as_of.isoformat(), **settings.config.lifecycle.model_dump()}
+
+
+@dbt_assets(
+    manifest=dbt_project().manifest_path,
+    project=dbt_project(),
+    dagster_dbt_translator=SegmentationTranslator(),
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Staging, intermediate and mart models built with `dbt build` for the run's as-of date."""
+    settings = load_settings()
+    variables = dbt_vars(settings)
+    context.log.info(f"as-of date {variables['as_of_date']}; warehouse {settings.warehouse}")
+    os.environ["SEGMENTATION_WAREHOUSE"] = str(settings.warehouse)
+    yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()
+
+
+defs = dg.Definitions(
+    assets=[dbt_models],
+    resources={"dbt": DbtCliResource(project_dir=dbt_project())},
+)

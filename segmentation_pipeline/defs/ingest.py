@@ -1,0 +1,47 @@
+"""Ingest group: one asset per landing table, loaded into `raw.<table>` of the warehouse."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from segmentation_pipeline.ingest.contract import CONTRACTS, TableContract
+from segmentation_pipeline.ingest.errors import IngestionError
+from segmentation_pipeline.ingest.run import ingest_table
+from segmentation_pipeline.settings import load_settings
+
+
+def _raw_table_asset(contract: TableContract) -> dg.AssetsDefinition:
+    need = "Required" if contract.is_required else "Optional (an empty table when not delivered)"
+    description = (
+        f"Landing table `{contract.name}` loaded as delivered into `raw.{contract.name}` of the warehouse "
+        f"(SEGMENTATION_WAREHOUSE), columns renamed to the landing contract. {need}. "
+        f"Grain: one row per delivered row. Columns: {', '.join(contract.columns)}."
+    )
+
+    @dg.asset(
+        key=["raw", contract.name],
+        group_name="ingest",
+        kinds={"duckdb", "csv", "parquet"},
+        description=description,
+        tags={"layer": "raw"},
+    )
+    def _raw_table(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        try:
+            report = ingest_table(load_settings(), contract.name)
+        except IngestionError as exc:
+            context.log.error(str(exc))
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": report.rows,
+                "delivered": report.delivered,
+                "files": dg.MetadataValue.md("\n".join(f"- `{f}`" for f in report.files) or "not delivered"),
+                "missing_optional_columns": ", ".join(report.missing_optional_columns) or "none",
+                "columns_kept_only_in_raw": ", ".join(report.extra_columns_kept_in_raw) or "none",
+            }
+        )
+
+    return _raw_table
+
+
+defs = dg.Definitions(assets=[_raw_table_asset(contract) for contract in CONTRACTS.values()])

@@ -1,0 +1,1 @@
+"""Loading landing files into the warehouse's `raw` schema with DuckDB's own readers."""

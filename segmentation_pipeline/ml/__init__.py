@@ -1,0 +1,1 @@
+"""Segmentation models: plain scikit-learn code with no Dagster imports."""
