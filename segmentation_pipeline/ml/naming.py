@@ -3,7 +3,7 @@
 Rules (first match wins), comparing the segment's medians with the population:
 1. Fewer than 20% of the segment has ever ordered:
    "Window shoppers" if its median sessions in 90 days is at or above the population's
-   60th percentile, "New visitors" if its median tenure is under the new-customer
+   median, "New visitors" if its median tenure is under the new-customer
    threshold, else "Dormant visitors".
 2. Median tenure under the new-customer threshold: "New customers".
 3. Median recency at or beyond the churn threshold: "Lapsed customers".
@@ -45,7 +45,7 @@ def _percentile(population: pd.Series, value: float) -> float:
 def _base_name(seg: pd.DataFrame, everyone: pd.DataFrame, thresholds: dict[str, int]) -> str:
     buyers = everyone[everyone["frequency"] > 0]
     if (seg["frequency"] > 0).mean() < 0.2:
-        if _percentile(everyone["sessions_90d"], seg["sessions_90d"].median()) >= 0.6:
+        if _percentile(everyone["sessions_90d"], seg["sessions_90d"].median()) >= 0.5:
             return "Window shoppers"
         if seg["tenure_days"].median() < thresholds["new_customer_days"]:
             return "New visitors"
