@@ -1,15 +1,16 @@
 """User segmentation pipeline: the Dagster code location.
 
-`defs` is resolved lazily (PEP 562) so that light entry points such as
-`python -m segmentation_pipeline.demo_data` do not load Dagster and dbt, while
-`dagster job execute -m segmentation_pipeline` still finds the Definitions.
+The Definitions live in `segmentation_pipeline.definitions` (`defs`). They are exposed
+here lazily (PEP 562) as `segmentation_defs`, so `dagster job execute -m
+segmentation_pipeline` finds them while light entry points such as
+`python -m segmentation_pipeline.demo_data` do not load Dagster and dbt.
 """
 
 from typing import Any
 
 
 def __getattr__(name: str) -> Any:
-    if name == "defs":
+    if name == "segmentation_defs":
         from segmentation_pipeline.definitions import defs
 
         return defs
@@ -17,4 +18,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), "defs"})
+    return sorted({*globals(), "segmentation_defs"})

@@ -1,10 +1,11 @@
 """dbt models as assets (staging and features groups); dbt tests become asset checks."""
 
-from __future__ import annotations
 
 import functools
 import json
 import os
+import shutil
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,12 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 PARSED_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
 GROUP_BY_FOLDER = {"staging": "staging", "intermediate": "features", "marts": "features"}
 MODEL_GROUPS = {"user_rfm_segments": "models"}
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python, so an un-activated venv still finds it."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else shutil.which("dbt") or "dbt"
 
 
 def _manifest_is_stale(project: DbtProject) -> bool:
@@ -45,7 +52,9 @@ def dbt_project() -> DbtProject:
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     if _manifest_is_stale(project):
-        project.preparer.prepare(project)
+        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+            ["parse", "--quiet"], target_path=project.target_path
+        ).wait()
     return project
 
 
@@ -57,7 +66,8 @@ class SegmentationTranslator(DagsterDbtTranslator):
             return spec
         folder = node["fqn"][1] if len(node["fqn"]) > 2 else ""
         group = MODEL_GROUPS.get(node["name"], GROUP_BY_FOLDER.get(folder, "staging"))
-        return spec.replace_attributes(group_name=group)
+        # Keys are model names (`user_features`), not schema-prefixed, so Python assets can name them.
+        return spec.replace_attributes(key=dg.AssetKey(node["name"]), group_name=group)
 
 
 def dbt_vars(settings: Settings) -> dict[str, Any]:
@@ -85,5 +95,5 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 
 defs = dg.Definitions(
     assets=[dbt_models],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project())},
+    resources={"dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())},
 )

@@ -1,6 +1,5 @@
 """Ingest group: one asset per landing table, loaded into `raw.<table>` of the warehouse."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """The end-to-end job and its nightly schedule."""
 
-from __future__ import annotations
 
 import os
 

@@ -1,6 +1,5 @@
 """Models group: K-Means segments over `user_features`."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Publish group: `segment_labels` in the readers' DuckDB file."""
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd

@@ -1,0 +1,70 @@
+-- Events with a per-user session key: the tracker's session_id when present;
+-- otherwise events without a session_id are grouped by inactivity, a new
+-- session starting when the gap since the user's previous session-less event
+-- exceeds session_gap_minutes.
+with
+
+events as (
+
+    select event_id, user_id, session_id, event_type, category, occurred_at
+    from {{ ref('stg_shop__events') }}
+
+),
+
+gaps as (
+
+    select
+        *,
+        lag(occurred_at) over (
+            partition by user_id, session_id is null
+            order by occurred_at, event_id
+        ) as previous_occurred_at
+    from events
+
+),
+
+flagged as (
+
+    select
+        *,
+        case
+            when session_id is not null then 0
+            when previous_occurred_at is null then 1
+            when occurred_at - previous_occurred_at
+                > interval '{{ var("session_gap_minutes") }} minutes' then 1
+            else 0
+        end as starts_inferred_session
+    from gaps
+
+),
+
+numbered as (
+
+    select
+        *,
+        sum(starts_inferred_session) over (
+            partition by user_id, session_id is null
+            order by occurred_at, event_id
+            rows between unbounded preceding and current row
+        ) as inferred_session_number
+    from flagged
+
+),
+
+sessionized as (
+
+    select
+        event_id,
+        user_id,
+        case
+            when session_id is not null then 'id:' || session_id
+            else 'gap:' || cast(inferred_session_number as varchar)
+        end as session_key,
+        event_type,
+        category,
+        occurred_at
+    from numbered
+
+)
+
+select * from sessionized

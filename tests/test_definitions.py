@@ -1,0 +1,41 @@
+"""The code location's shape: an accidental rename of an asset, job or schedule shows up here."""
+
+from __future__ import annotations
+
+from segmentation_pipeline.definitions import defs
+
+EXPECTED_GROUPS = {
+    "ingest": {"raw/orders", "raw/order_items", "raw/events", "raw/users", "raw/reviews"},
+    "staging": {
+        "stg_shop__orders", "stg_shop__order_items", "stg_shop__events", "stg_shop__users",
+        "stg_shop__reviews", "rfm_segment_map", "sentiment_lexicon",
+    },
+    "models": {"user_rfm_segments", "user_segments"},
+    "publish": {"segment_labels"},
+}
+
+
+def test_asset_groups():
+    groups: dict[str, set[str]] = {}
+    for spec in defs.resolve_all_asset_specs():
+        groups.setdefault(spec.group_name, set()).add(spec.key.to_user_string())
+    for group, keys in EXPECTED_GROUPS.items():
+        assert groups[group] == keys, group
+    assert "user_features" in groups["features"]
+    assert all(key.startswith("int_") for key in groups["features"] - {"user_features"})
+    assert set(groups) == {"ingest", "staging", "features", "models", "publish"}
+
+
+def test_every_asset_is_described():
+    undocumented = [s.key.to_user_string() for s in defs.resolve_all_asset_specs() if not s.description]
+    assert undocumented == []
+
+
+def test_job_schedule_and_checks():
+    job = defs.resolve_job_def("segmentation_job")
+    schedule = defs.resolve_schedule_def("nightly_segmentation")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.job_name == job.name
+    check_keys = defs.resolve_asset_graph().asset_check_keys
+    checked_assets = {k.asset_key.to_user_string() for k in check_keys}
+    assert {"user_features", "user_rfm_segments"} <= checked_assets

@@ -1,0 +1,63 @@
+"""The whole job on a generated shop, run for real: ingest, dbt build, clustering, publish."""
+
+from __future__ import annotations
+
+import duckdb
+
+from conftest import run_segmentation_job
+from segmentation_pipeline.publish import PUBLISHED_COLUMNS
+
+RFM_NAMES = {
+    "Champions", "Loyal Customers", "Potential Loyalist", "New Customers", "Promising",
+    "Need Attention", "About To Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost",
+    "No Purchases",
+}
+PII_WORDS = ("email", "phone", "name", "address")
+
+
+def test_job_publishes_one_label_per_user(workspace, copy_landing):
+    copy_landing()
+    result = run_segmentation_job()
+    assert result.success
+
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert {"raw/orders", "raw/events", "user_features", "user_rfm_segments", "user_segments", "segment_labels"} <= materialized
+    checks = result.get_asset_check_evaluations()
+    assert checks and all(c.passed for c in checks), [c.check_name for c in checks if not c.passed]
+
+    published = workspace / "segments.duckdb"
+    with duckdb.connect(str(published), read_only=True) as con:
+        columns = [r[0] for r in con.execute("DESCRIBE segment_labels").fetchall()]
+        assert tuple(columns) == PUBLISHED_COLUMNS
+        users, distinct_users, null_segments = con.execute(
+            "SELECT count(*), count(DISTINCT user_id), count(*) FILTER (segment_name IS NULL) FROM segment_labels"
+        ).fetchone()
+        rfm = {r[0] for r in con.execute("SELECT DISTINCT rfm_segment FROM segment_labels").fetchall()}
+        stages = {r[0] for r in con.execute("SELECT DISTINCT lifecycle_stage FROM segment_labels").fetchall()}
+        as_of = con.execute("SELECT DISTINCT as_of_date::VARCHAR FROM segment_labels").fetchall()
+        segments = con.execute("SELECT count(DISTINCT segment_id), count(DISTINCT segment_name) FROM segment_labels").fetchone()
+        tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.columns").fetchall()]
+        all_columns = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns").fetchall()]
+    with duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True) as con:
+        feature_users = con.execute("SELECT count(*) FROM marts.user_features").fetchone()[0]
+
+    assert users == distinct_users == feature_users > 1000
+    assert null_segments == 0
+    assert rfm <= RFM_NAMES and len(rfm) >= 5
+    assert stages <= {"new", "active", "silent", "churned"} and len(stages) >= 3
+    assert as_of == [("2026-06-30",)]  # latest activity in the generated shop
+    assert segments[0] == segments[1] >= 2  # every segment has its own name
+    assert set(tables) == {"segment_labels"}
+    assert not [c for c in all_columns if any(w in c.lower() for w in PII_WORDS) and c != "segment_name"]
+
+
+def test_same_data_and_seed_give_same_segments(workspace, copy_landing):
+    copy_landing()
+    query = "SELECT user_id, segment_id, segment_name, rfm_segment, model_version FROM segment_labels ORDER BY user_id"
+    assert run_segmentation_job().success
+    with duckdb.connect(str(workspace / "segments.duckdb"), read_only=True) as con:
+        first = con.execute(query).fetchall()
+    assert run_segmentation_job().success
+    with duckdb.connect(str(workspace / "segments.duckdb"), read_only=True) as con:
+        second = con.execute(query).fetchall()
+    assert first == second
