@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import duckdb
 
@@ -31,8 +33,10 @@ def main() -> int:
         ).fetchall():
             print(f"  {name:<40} {count:>8}")
     print("\nQuery it (read-only, safe while a run is in progress):")
-    print(f'  duckdb {path} -readonly -c "select segment_name, count(*) from segment_labels group by 1"')
-    print("  python -c \"import duckdb; print(duckdb.connect('" + str(path) + "', read_only=True)"
+    cli = Path(sys.executable).with_name("duckdb")
+    cli_name = os.path.relpath(cli) if cli.exists() else "duckdb"
+    print(f'  {cli_name} {path} -readonly -c "select segment_name, count(*) from segment_labels group by 1"')
+    print(f"  {os.path.relpath(sys.executable)} -c \"import duckdb; print(duckdb.connect('" + str(path) + "', read_only=True)"
           ".sql('select segment_name, count(*) from segment_labels group by 1'))\"")
     return 0
 

@@ -78,7 +78,7 @@ def features(con):
                coalesce(refund_share, 0) refund_share, coalesce(sessions, 0) sessions,
                coalesce(n_events, 0) n_events, coalesce(s90, 0) s90,
                coalesce(atc, 0) / greatest(sessions, 1) atc_rate,
-               coalesce(purchases, 0) / greatest(sessions, 1) conversion,
+               coalesce(purchases, 0) / greatest(sessions, 1) as conversion_rate,
                coalesce(n_reviews, 0) n_reviews, coalesce(avg_rating, 0) avg_rating
         from users u join truth t using (user_id)
         left join o using (user_id) left join e using (user_id) left join r using (user_id)
@@ -207,7 +207,7 @@ def test_personas_behave_differently(con, features):
     assert _mean(f, "n_orders", "window_shopper") < 0.2
     assert _mean(f, "sessions", "window_shopper") > 2 * _mean(f, "sessions", "newcomer")
     assert _mean(f, "atc_rate", "window_shopper") > _mean(f, "atc_rate", "bargain_hunter")
-    assert _mean(f, "conversion", "window_shopper") < 0.05
+    assert _mean(f, "conversion_rate", "window_shopper") < 0.05
     assert _mean(f, "avg_rating", "vip") > 4 > _mean(f, "avg_rating", "bargain_hunter") + 1
     assert _mean(f, "recency", "vip") < 15
     assert _mean(f, "n_orders", "newcomer") <= 2
@@ -232,7 +232,7 @@ def test_clustering_recovers_personas(features):
     from sklearn.preprocessing import StandardScaler
 
     columns = ["tenure", "recency", "n_orders", "aov", "refund_share", "sessions", "n_events",
-               "s90", "atc_rate", "conversion", "n_reviews", "avg_rating"]
+               "s90", "atc_rate", "conversion_rate", "n_reviews", "avg_rating"]
     x = np.log1p(features[columns].to_numpy(dtype=float))
     labels = KMeans(5, n_init=10, random_state=0).fit_predict(StandardScaler().fit_transform(x))
     assert adjusted_rand_score(features["persona"], labels) >= 0.9
