@@ -54,6 +54,16 @@ class LifecycleConfig(_Strict):
     churn_days: int = Field(default=180, ge=1)
 
 
+class QualityConfig(_Strict):
+    max_quarantine_share: float = Field(
+        default=0.01, ge=0, le=1, description="Share of a table's rows that may be quarantined before the run stops."
+    )
+    amount_ceiling: float = Field(default=100_000, gt=0, description="Order amounts / unit prices above this are quarantined.")
+    max_rows_validated: int = Field(
+        default=2_000_000, ge=1000, description="Larger tables are validated by GX on a repeatable sample of this size."
+    )
+
+
 class ScheduleConfig(_Strict):
     cron: str = "0 2 * * *"
     timezone: str = "UTC"
@@ -68,6 +78,7 @@ class PipelineConfig(_Strict):
     reviews: TableConfig = TableConfig()
     clustering: ClusteringConfig = ClusteringConfig()
     lifecycle: LifecycleConfig = LifecycleConfig()
+    quality: QualityConfig = QualityConfig()
     schedule: ScheduleConfig = ScheduleConfig()
 
     @field_validator("clustering")

@@ -6,13 +6,14 @@ and dbt and the Python steps take turns on the warehouse.
 
 import dagster as dg
 
-from segmentation_pipeline.defs import dbt, ingest, jobs, models, publish
+from segmentation_pipeline.defs import dbt, ingest, jobs, models, publish, quality
 
 defs = dg.Definitions.merge(
     ingest.defs,
     dbt.defs,
     models.defs,
     publish.defs,
+    quality.defs,
     jobs.defs,
     dg.Definitions(executor=dg.in_process_executor),
 )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from segmentation_pipeline.settings import Settings
 
@@ -65,29 +66,44 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def publish_segment_labels(settings: Settings) -> Publication:
+def discard(staged: Path) -> None:
+    for leftover in (staged, staged.with_name(staged.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+
+def build_publication(settings: Settings) -> Path:
+    """Write the new published file beside the current one; nothing readers see changes yet."""
     target = settings.published_db
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    staged = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        con = duckdb.connect(str(staging))
-        try:
+        with duckdb.connect(str(staged)) as con:
             con.execute(f"ATTACH '{settings.warehouse}' AS wh (READ_ONLY)")
             con.execute(SEGMENT_LABELS_SQL)
-            columns = [r[0] for r in con.execute("DESCRIBE segment_labels").fetchall()]
-            if tuple(columns) != PUBLISHED_COLUMNS:
-                raise RuntimeError(f"segment_labels columns {columns} differ from the contract {PUBLISHED_COLUMNS}")
-            rows = con.execute("SELECT count(*) FROM segment_labels").fetchone()[0]
-            segments = con.execute(
-                "SELECT segment_name, count(*) FROM segment_labels GROUP BY 1 ORDER BY 2 DESC, 1"
-            ).fetchall()
             con.execute("DETACH wh")
             con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        _fsync(staging)
-        os.replace(staging, target)
-    finally:
-        for leftover in (staging, staging.with_name(staging.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        _fsync(staged)
+    except BaseException:
+        discard(staged)
+        raise
+    return staged
+
+
+def staged_frame(staged: Path) -> pd.DataFrame:
+    with duckdb.connect(str(staged), read_only=True) as con:
+        return con.execute("SELECT * FROM segment_labels").to_arrow_table().to_pandas()
+
+
+def commit_publication(staged: Path, target: Path) -> Publication:
+    """Atomically replace the published file with the staged one."""
+    with duckdb.connect(str(staged), read_only=True) as con:
+        rows = con.execute("SELECT count(*) FROM segment_labels").fetchone()[0]
+        segments = con.execute(
+            "SELECT segment_name, count(*) FROM segment_labels GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+    os.replace(staged, target)
     return Publication(path=target, rows=rows, segments=segments)
+
+
+def publish_segment_labels(settings: Settings) -> Publication:
+    return commit_publication(build_publication(settings), settings.published_db)

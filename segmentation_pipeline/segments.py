@@ -75,6 +75,13 @@ def run_segmentation(settings: Settings) -> SegmentRun:
         con.register("assignments", assignments)
         con.execute("CREATE OR REPLACE TABLE ml.user_segments AS SELECT * FROM assignments")
         con.unregister("assignments")
+        catalog = pd.DataFrame(
+            {"segment_id": [s + 1 for s in sorted(names)], "segment_name": [names[s] for s in sorted(names)],
+             "model_version": version}
+        )
+        con.register("catalog", catalog)
+        con.execute("CREATE OR REPLACE TABLE ml.segments AS SELECT * FROM catalog")
+        con.unregister("catalog")
     sizes = (
         assignments.groupby(["segment_id", "segment_name"]).size().rename("users").reset_index()
     )

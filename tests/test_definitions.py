@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from segmentation_pipeline.definitions import defs
 
+TABLES = ("orders", "order_items", "events", "users", "reviews")
 EXPECTED_GROUPS = {
     "ingest": {"raw/orders", "raw/order_items", "raw/events", "raw/users", "raw/reviews"},
     "staging": {
-        "stg_shop__orders", "stg_shop__order_items", "stg_shop__events", "stg_shop__users",
-        "stg_shop__reviews", "rfm_segment_map", "sentiment_lexicon",
+        *(f"{layer}_shop__{t}{suffix}" for t in TABLES for layer, suffix in (("stg", ""), ("base", "_checked"), ("quarantine", ""))),
+        "dq_table_counts", "dq_quarantine_reasons", "rfm_segment_map", "sentiment_lexicon", "accepted_event_types",
     },
     "models": {"user_rfm_segments", "user_segments"},
     "publish": {"segment_labels"},
@@ -38,4 +39,6 @@ def test_job_schedule_and_checks():
     assert schedule.job_name == job.name
     check_keys = defs.resolve_asset_graph().asset_check_keys
     checked_assets = {k.asset_key.to_user_string() for k in check_keys}
-    assert {"user_features", "user_rfm_segments"} <= checked_assets
+    assert {"user_features", "user_rfm_segments", "segment_labels"} <= checked_assets
+    blocking = {k.name for k in check_keys if defs.resolve_asset_graph().get_check_spec(k).blocking}
+    assert {f"landing_{t}_quality" for t in TABLES} | {"user_features_quality", "published_labels_quality"} <= blocking

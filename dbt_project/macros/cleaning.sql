@@ -47,5 +47,6 @@
         'pageview': 'page_view', 'view': 'page_view',
         'add_to_basket': 'add_to_cart', 'cart': 'add_to_cart',
         'order': 'purchase',
+        'sign_up': 'signup', 'add_to_wishlist': 'wishlist',
     }, underscores=true) }}
 {%- endmacro %}

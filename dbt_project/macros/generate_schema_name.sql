@@ -1,8 +1,13 @@
-{#- Use the custom schema name as-is (`staging`, not `main_staging`). -#}
+{#-
+    Use the custom schema name as-is (`staging`, not `main_staging`).
+    The var `schema_suffix` builds a second copy of the models side by side, e.g. the
+    features as of an earlier date for churn training (`marts_churn_train`).
+-#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- set suffix = var('schema_suffix', '') -%}
     {%- if custom_schema_name is none -%}
-        {{ target.schema }}
+        {{ target.schema }}{{ suffix }}
     {%- else -%}
-        {{ custom_schema_name | trim }}
+        {{ custom_schema_name | trim }}{{ suffix }}
     {%- endif -%}
 {%- endmacro %}

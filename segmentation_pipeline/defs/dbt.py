@@ -76,7 +76,11 @@ def dbt_vars(settings: Settings) -> dict[str, Any]:
             as_of = resolve_as_of(con, settings.as_of_override, datetime.now())
         except IngestionError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
-    return {"as_of_date": as_of.isoformat(), **settings.config.lifecycle.model_dump()}
+    return {
+        "as_of_date": as_of.isoformat(),
+        "amount_ceiling": settings.config.quality.amount_ceiling,
+        **settings.config.lifecycle.model_dump(),
+    }
 
 
 @dbt_assets(

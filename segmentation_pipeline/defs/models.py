@@ -3,6 +3,8 @@
 
 import dagster as dg
 
+from segmentation_pipeline.ingest.contract import CONTRACTS
+
 from segmentation_pipeline.ml.kmeans import SegmentationError
 from segmentation_pipeline.segments import run_segmentation
 from segmentation_pipeline.settings import load_settings
@@ -11,7 +13,9 @@ from segmentation_pipeline.settings import load_settings
 @dg.asset(
     key="user_segments",
     group_name="models",
-    deps=[dg.AssetKey("user_features")],
+    # The staging models carry the blocking landing-quality checks; depending on them directly
+    # makes a failed gate stop this step (blocking does not propagate through the dbt step).
+    deps=[dg.AssetKey("user_features"), *(dg.AssetKey(f"stg_shop__{t}") for t in CONTRACTS)],
     kinds={"scikit-learn", "duckdb"},
     description=(
         "K-Means segment per user over standardised, log-scaled `user_features`, with K chosen by "

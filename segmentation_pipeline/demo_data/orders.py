@@ -70,6 +70,16 @@ def generate_orders(
     category = pick_rows(rng, pa_.categories, item_persona)
     product = catalog.pick(rng, category, pa_.price_tier[item_persona])
     quantity = 1 + np.minimum(rng.poisson(pa_.extra_qty[item_persona]), 9)
+    # One line per product in an order (the order_items grain): repeated picks add to the quantity.
+    key = item_order.astype(np.int64) * (int(product.max()) + 1) + product
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    if len(first) < len(key):
+        keep = np.sort(first)
+        quantity = np.bincount(inverse, weights=quantity).astype(np.int64)[inverse[keep]]
+        item_order, item_persona = item_order[keep], item_persona[keep]
+        category, product = category[keep], product[keep]
+        n_items = np.bincount(item_order, minlength=n).astype(n_items.dtype)
+        item_start = np.concatenate([[0], np.cumsum(n_items)[:-1]]).astype(np.int64)
     lo, hi = pa_.discount_min[persona], pa_.discount_max[persona]
     discount = np.where(rng.random(n) < 0.8, lo + rng.random(n) * (hi - lo), 1.0)
     unit_cents = np.maximum(1, np.round(catalog.price_cents[product] * discount[item_order])).astype(np.int64)

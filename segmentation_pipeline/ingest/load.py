@@ -18,6 +18,9 @@ from segmentation_pipeline.ingest.errors import IngestionError
 from segmentation_pipeline.ingest.locate import file_format
 
 RESERVED = {"filename"}
+NUMERIC_COLUMNS = {"amount", "items", "quantity", "unit_price", "rating", "duration_seconds", "birth_year"}
+TIMESTAMP_COLUMNS = {"ordered_at", "occurred_at", "signup_at", "created_at"}
+DELIMITERS = (";", "\t", "|", ",")
 
 
 @dataclass
@@ -93,7 +96,20 @@ def load_table(
     columns = _describe(con, source, files)
     found = {c.strip().lower(): c for c in columns}
 
+    if all(c.startswith("column") for c in columns) and not con.execute(f"SELECT 1 FROM {source} LIMIT 1").fetchall():
+        raise IngestionError(
+            f"{shown}: the file is empty (no header row and no data). Expected a header with "
+            f"{', '.join(contract.required)}. Re-export the table"
+            + ("." if contract.is_required else f", or remove the file ('{contract.name}' is optional).")
+        )
     missing = [c for c in contract.required if _source_column(c, table_cfg, found) is None]
+    if missing and len(columns) == 1 and any(d in columns[0] for d in DELIMITERS):
+        used_delim = next(d for d in DELIMITERS if d in columns[0])
+        raise IngestionError(
+            f"{shown}: found a single column '{columns[0][:80]}', so the delimiter looks wrong "
+            f"(the header contains {used_delim!r}). Set it in segmentation.yaml: "
+            f"{contract.name}: {{read_options: {{delim: {used_delim!r}}}}}."
+        )
     if missing:
         wanted = {c: table_cfg.columns.get(c, c) for c in missing}
         raise IngestionError(
@@ -128,6 +144,7 @@ def load_table(
             "and the date formats (formats in segmentation.yaml)."
         ) from exc
     rows = con.execute(f"SELECT count(*) FROM raw.{contract.name}").fetchone()[0]
+    _check_castable(con, contract, table_cfg, shown, source, found)
     return LoadReport(
         table=contract.name,
         files=[str(f) for f in files],
@@ -136,6 +153,44 @@ def load_table(
         missing_optional_columns=[c for c in contract.optional if _source_column(c, table_cfg, found) is None],
         extra_columns_kept_in_raw=extra,
     )
+
+
+def _check_castable(
+    con: duckdb.DuckDBPyConnection,
+    contract: TableContract,
+    table_cfg: TableConfig,
+    shown: str,
+    source: str,
+    found: dict[str, str],
+) -> None:
+    """A column none of whose values can be read as its type is a file-level problem (e.g. swapped columns).
+
+    Individual bad values are row-level problems: dbt quarantines those rows.
+    """
+    for column in contract.columns:
+        target = "DOUBLE" if column in NUMERIC_COLUMNS else "TIMESTAMP" if column in TIMESTAMP_COLUMNS else None
+        if target is None:
+            continue
+        present, castable = con.execute(
+            f"SELECT count({_ident(column)}), count(try_cast({_ident(column)} AS {target})) FROM raw.{contract.name}"
+        ).fetchone()
+        if present == 0 and column in table_cfg.formats and (src := _source_column(column, table_cfg, found)):
+            present = con.execute(f"SELECT count({_ident(src)}) FROM {source}").fetchone()[0]
+        if present and not castable:
+            src = _source_column(column, table_cfg, found) or column
+            examples = [r[0] for r in con.execute(
+                f"SELECT DISTINCT CAST({_ident(src)} AS VARCHAR) FROM {source} WHERE {_ident(src)} IS NOT NULL LIMIT 3"
+            ).fetchall()]
+            expected = "a number" if target == "DOUBLE" else "a date or timestamp"
+            fix = (
+                f"set its format in segmentation.yaml ({contract.name}: {{formats: {{{column}: '%d/%m/%Y'}}}})"
+                if target == "TIMESTAMP"
+                else f"check that column '{src}' is the {column} (map it in segmentation.yaml)"
+            )
+            raise IngestionError(
+                f"{shown}: column '{src}' ({column}) cannot be read as {expected}: none of its {present} values "
+                f"can, e.g. {examples}. Fix the export, or {fix}."
+            )
 
 
 def create_empty_table(con: duckdb.DuckDBPyConnection, contract: TableContract) -> LoadReport:

@@ -1,41 +1,17 @@
+-- Clean users: the rows of base_shop__users_checked that passed every
+-- data-quality rule (the others are in quarantine.quarantine_shop__users),
+-- cut at the as-of date. Explicit column list: no PII (email, phone, ...)
+-- ever leaves the raw schema.
 with
 
--- Explicit column list: raw.users also holds PII (email, phone, ...) that must
--- never leave the raw schema. Never `select *` here.
-source as (
+clean_users as (
 
-    select user_id, signup_at, country, birth_year, gender, acquisition_channel, _source_file, _source_row
-    from {{ source('raw', 'users') }}
-
-),
-
-renamed as (
-
-    select
-        ---------- ids
-        {{ clean_cast('user_id', 'varchar') }} as user_id,
-
-        ---------- dimensions
-        {{ clean_cast('country', 'varchar') }} as country,
-        {{ normalize_label('gender') }} as gender,
-        {{ normalize_label('acquisition_channel') }} as acquisition_channel,
-
-        ---------- numerics
-        {{ clean_cast('birth_year', 'integer') }} as birth_year,
-
-        ---------- timestamps
-        {{ clean_cast('signup_at', 'timestamp') }} as signup_at,
-
-        ---------- lineage
-        {{ clean_cast('_source_file', 'varchar') }} as _source_file,
-        {{ clean_cast('_source_row', 'bigint') }} as _source_row
-
-    from source
+    select user_id, country, gender, acquisition_channel, birth_year, signup_at, _source_file, _source_row
+    from {{ ref('base_shop__users_checked') }}
+    where is_clean
 
 )
 
-select * from renamed
-where user_id is not null
-    and signup_at is not null
-    and {{ before_as_of_end('signup_at') }}
+select * from clean_users
+where {{ before_as_of_end('signup_at') }}
 {{ keep_latest_delivery('user_id') }}

@@ -1,0 +1,80 @@
+-- Every row of raw.events, typed and cleaned, with its data-quality verdict
+-- (rules and their order: docs block dq_rules). stg_shop__events keeps the
+-- clean rows, quarantine_shop__events the quarantined ones. Accepted event
+-- types: seed accepted_event_types.
+{%- set columns = [
+    'event_id', 'user_id', 'event_type', 'occurred_at', 'session_id', 'product_id',
+    'category', 'duration_seconds',
+] %}
+
+with
+
+source as (
+
+    select {{ columns | join(', ') }}, _source_file, _source_row
+    from {{ source('raw', 'events') }}
+
+),
+
+typed as (
+
+    select
+        ---------- ids
+        {{ clean_cast('event_id', 'varchar') }} as event_id,
+        {{ clean_cast('user_id', 'varchar') }} as user_id,
+        {{ clean_cast('session_id', 'varchar') }} as session_id,
+        {{ clean_cast('product_id', 'varchar') }} as product_id,
+
+        ---------- dimensions
+        {{ normalize_event_type('event_type') }} as event_type,
+        {{ normalize_label('category') }} as category,
+
+        ---------- numerics
+        {{ clean_cast('duration_seconds', 'double') }} as duration_seconds,
+
+        ---------- timestamps
+        {{ clean_cast('occurred_at', 'timestamp') }} as occurred_at,
+
+        ---------- lineage
+        {{ clean_cast('_source_file', 'varchar') }} as _source_file,
+        {{ clean_cast('_source_row', 'bigint') }} as _source_row,
+
+        ---------- as delivered (VARCHAR): input of the rules and of the quarantine
+        {{ as_delivered(columns) }}
+
+    from source
+
+),
+
+flagged as (
+
+    select
+        *,
+        {{ is_exact_duplicate(columns) }} as is_exact_duplicate,
+        case
+            {{ dq_missing('raw_event_id', 'missing_id') }}
+            {{ dq_missing('raw_user_id', 'missing_user_id') }}
+            {{ dq_timestamp_rules('raw_occurred_at') }}
+            {{ dq_not_accepted(
+                normalize_event_type('raw_event_type'),
+                'select event_type from ' ~ ref('accepted_event_types'),
+                'unknown_event_type'
+            ) }}
+        end as failed_rule
+    from typed
+
+),
+
+checked as (
+
+    select
+        * exclude (failed_rule),
+        {{ dq_quarantine_reason('event_id') }} as quarantine_reason
+    from flagged
+
+)
+
+select
+    {{ keep_raw_values_of_quarantined_rows(columns) }},
+    (not is_exact_duplicate and quarantine_reason is null) as is_clean
+from checked

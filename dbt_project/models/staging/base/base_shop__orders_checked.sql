@@ -1,0 +1,71 @@
+-- Every row of raw.orders, typed and cleaned, with its data-quality verdict
+-- (rules and their order: docs block dq_rules). stg_shop__orders keeps the
+-- clean rows, quarantine_shop__orders the quarantined ones.
+{%- set columns = ['order_id', 'user_id', 'ordered_at', 'amount', 'status', 'items'] %}
+
+with
+
+source as (
+
+    select {{ columns | join(', ') }}, _source_file, _source_row
+    from {{ source('raw', 'orders') }}
+
+),
+
+typed as (
+
+    select
+        ---------- ids
+        {{ clean_cast('order_id', 'varchar') }} as order_id,
+        {{ clean_cast('user_id', 'varchar') }} as user_id,
+
+        ---------- dimensions
+        {{ normalize_order_status('status') }} as status,
+
+        ---------- numerics
+        {{ clean_cast('amount', 'decimal(18, 4)') }} as amount,
+        {{ clean_cast('items', 'integer') }} as items,
+
+        ---------- timestamps
+        {{ clean_cast('ordered_at', 'timestamp') }} as ordered_at,
+
+        ---------- lineage
+        {{ clean_cast('_source_file', 'varchar') }} as _source_file,
+        {{ clean_cast('_source_row', 'bigint') }} as _source_row,
+
+        ---------- as delivered (VARCHAR): input of the rules and of the quarantine
+        {{ as_delivered(columns) }}
+
+    from source
+
+),
+
+flagged as (
+
+    select
+        *,
+        {{ is_exact_duplicate(columns) }} as is_exact_duplicate,
+        case
+            {{ dq_missing('raw_order_id', 'missing_id') }}
+            {{ dq_missing('raw_user_id', 'missing_user_id') }}
+            {{ dq_timestamp_rules('raw_ordered_at') }}
+            {{ dq_amount_rules('raw_amount') }}
+            {{ dq_not_accepted(normalize_order_status('raw_status'), ['completed', 'cancelled', 'refunded'], 'unknown_status') }}
+        end as failed_rule
+    from typed
+
+),
+
+checked as (
+
+    select
+        * exclude (failed_rule),
+        {{ dq_quarantine_reason('order_id') }} as quarantine_reason
+    from flagged
+
+)
+
+select
+    {{ keep_raw_values_of_quarantined_rows(columns) }},
+    (not is_exact_duplicate and quarantine_reason is null) as is_clean
+from checked

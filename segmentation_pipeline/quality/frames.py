@@ -1,0 +1,46 @@
+"""The frames the suites validate, pulled from DuckDB via Arrow with only the columns a suite needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+LANDING_COLUMNS = {
+    "orders": ["order_id", "user_id", "ordered_at", "amount", "status"],
+    "order_items": ["order_id", "product_id", "category", "quantity", "unit_price"],
+    "events": ["event_id", "user_id", "event_type", "occurred_at"],
+    "users": ["user_id", "signup_at"],
+    "reviews": ["review_id", "user_id", "rating", "created_at"],
+}
+LINEAGE = ["quarantine_reason", "_source_file", "_source_row"]
+
+
+def checked_relation(table: str) -> str:
+    """Every delivered row of a landing table, typed, with its quarantine reason (dbt, staging schema)."""
+    return f"staging.base_shop__{table}_checked"
+
+
+@dataclass
+class Frame:
+    data: pd.DataFrame
+    total_rows: int
+
+    @property
+    def sampled(self) -> bool:
+        return len(self.data) < self.total_rows
+
+
+def landing_frame(con: duckdb.DuckDBPyConnection, table: str, max_rows: int, seed: int = 42) -> Frame:
+    relation = checked_relation(table)
+    total = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+    columns = ", ".join(LANDING_COLUMNS[table] + LINEAGE)
+    sample = f" USING SAMPLE reservoir({max_rows} ROWS) REPEATABLE ({seed})" if total > max_rows else ""
+    data = con.execute(f"SELECT {columns} FROM {relation}{sample}").to_arrow_table().to_pandas()
+    return Frame(data=data, total_rows=total)
+
+
+def table_frame(con: duckdb.DuckDBPyConnection, relation: str) -> Frame:
+    data = con.execute(f"SELECT * FROM {relation}").to_arrow_table().to_pandas()
+    return Frame(data=data, total_rows=len(data))
