@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -44,8 +44,16 @@ class TableConfig(_Strict):
 class ClusteringConfig(_Strict):
     k_min: int = Field(default=2, ge=2)
     k_max: int = Field(default=8, ge=2)
+    k: int | None = Field(default=None, ge=2, description="Pin the number of segments instead of choosing it.")
+    algorithm: Literal["kmeans", "gmm", "agglomerative", "hdbscan"] | None = Field(
+        default=None, description="Pin the algorithm instead of choosing it."
+    )
     seed: int = 42
-    silhouette_sample_size: int = Field(default=10_000, ge=100)
+    silhouette_sample_size: int = Field(default=5_000, ge=100)
+
+
+class ChurnSettings(_Strict):
+    horizon_days: int = Field(default=90, ge=7, description="H: churned = no completed order in the next H days.")
 
 
 class LifecycleConfig(_Strict):
@@ -77,6 +85,7 @@ class PipelineConfig(_Strict):
     users: TableConfig = TableConfig()
     reviews: TableConfig = TableConfig()
     clustering: ClusteringConfig = ClusteringConfig()
+    churn: ChurnSettings = ChurnSettings()
     lifecycle: LifecycleConfig = LifecycleConfig()
     quality: QualityConfig = QualityConfig()
     schedule: ScheduleConfig = ScheduleConfig()

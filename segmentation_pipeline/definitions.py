@@ -6,12 +6,13 @@ and dbt and the Python steps take turns on the warehouse.
 
 import dagster as dg
 
-from segmentation_pipeline.defs import dbt, ingest, jobs, models, publish, quality
+from segmentation_pipeline.defs import churn, dbt, ingest, jobs, models, publish, quality
 
 defs = dg.Definitions.merge(
     ingest.defs,
     dbt.defs,
     models.defs,
+    churn.defs,
     publish.defs,
     quality.defs,
     jobs.defs,

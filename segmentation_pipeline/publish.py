@@ -21,6 +21,10 @@ PUBLISHED_COLUMNS = (
     "user_id",
     "segment_id",
     "segment_name",
+    "segment_confidence",
+    "value_tier",
+    "tags",
+    "churn_probability",
     "rfm_segment",
     "r_score",
     "f_score",
@@ -28,6 +32,7 @@ PUBLISHED_COLUMNS = (
     "lifecycle_stage",
     "as_of_date",
     "model_version",
+    "churn_model_version",
     "published_at",
 )
 
@@ -37,6 +42,10 @@ SELECT
     rfm.user_id,
     seg.segment_id,
     seg.segment_name,
+    round(seg.segment_confidence, 4) AS segment_confidence,
+    seg.value_tier,
+    seg.tags,
+    round(churn.churn_probability, 4) AS churn_probability,
     rfm.rfm_segment,
     rfm.r_score,
     rfm.f_score,
@@ -44,9 +53,11 @@ SELECT
     rfm.lifecycle_stage,
     rfm.as_of_date,
     seg.model_version,
+    churn.churn_model_version,
     CAST(now() AS TIMESTAMP WITH TIME ZONE) AS published_at
 FROM wh.marts.user_rfm_segments AS rfm
 JOIN wh.ml.user_segments AS seg USING (user_id)
+LEFT JOIN wh.ml.churn_scores AS churn USING (user_id)
 ORDER BY rfm.user_id
 """
 

@@ -11,7 +11,7 @@ EXPECTED_GROUPS = {
         *(f"{layer}_shop__{t}{suffix}" for t in TABLES for layer, suffix in (("stg", ""), ("base", "_checked"), ("quarantine", ""))),
         "dq_table_counts", "dq_quarantine_reasons", "rfm_segment_map", "sentiment_lexicon", "accepted_event_types",
     },
-    "models": {"user_rfm_segments", "user_segments"},
+    "models": {"user_rfm_segments", "user_segments", "churn_scores"},
     "publish": {"segment_labels"},
 }
 

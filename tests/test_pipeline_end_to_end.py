@@ -21,7 +21,7 @@ def test_job_publishes_one_label_per_user(workspace, copy_landing):
     assert result.success
 
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert {"raw/orders", "raw/events", "user_features", "user_rfm_segments", "user_segments", "segment_labels"} <= materialized
+    assert {"raw/orders", "raw/events", "user_features", "user_rfm_segments", "user_segments", "churn_scores", "segment_labels"} <= materialized
     checks = result.get_asset_check_evaluations()
     assert checks and all(c.passed for c in checks), [c.check_name for c in checks if not c.passed]
 

@@ -1,13 +1,24 @@
-"""Models group: K-Means segments over `user_features`."""
-
+"""Models group: segments (clustering, names, tags, classifier, explanations)."""
 
 import dagster as dg
+import pandas as pd
 
 from segmentation_pipeline.ingest.contract import CONTRACTS
-
-from segmentation_pipeline.ml.kmeans import SegmentationError
+from segmentation_pipeline.ml.config import SegmentationError
+from segmentation_pipeline.ml.plots import png_markdown
 from segmentation_pipeline.segments import run_segmentation
 from segmentation_pipeline.settings import load_settings
+
+PLOT_TITLES = {
+    "selection": "Quality score vs K for each algorithm",
+    "projection": "Users in 2-D (PCA), coloured by segment",
+    "profile_heatmap": "Segment profiles (z-scores of segment medians)",
+    "feature_importance": "What drives segment membership (permutation importance)",
+}
+
+
+def _md(frame: pd.DataFrame, digits: int = 3) -> dg.MetadataValue:
+    return dg.MetadataValue.md(frame.round(digits).to_markdown(index=False))
 
 
 @dg.asset(
@@ -17,10 +28,13 @@ from segmentation_pipeline.settings import load_settings
     # makes a failed gate stop this step (blocking does not propagate through the dbt step).
     deps=[dg.AssetKey("user_features"), *(dg.AssetKey(f"stg_shop__{t}") for t in CONTRACTS)],
     kinds={"scikit-learn", "duckdb"},
+    owners=["team:data"],
     description=(
-        "K-Means segment per user over standardised, log-scaled `user_features`, with K chosen by "
-        "silhouette score; stored in `ml.user_segments` of the warehouse. Grain: one row per user. "
-        "The fitted pipeline and its model card are saved under the models folder as `model_version`."
+        "Segment per user in `ml.user_segments` of the warehouse (grain: one row per user): K-Means, Gaussian "
+        "mixture, Ward and HDBSCAN candidates over a K range, the algorithm and K chosen by silhouette, "
+        "Davies-Bouldin, Calinski-Harabasz, elbow and bootstrap stability; readable segment names, value tier, "
+        "tags, and a segment classifier whose probability is `segment_confidence`. `ml.segments` lists the "
+        "segments with their profile. Models are saved under the models folder as `model_version`."
     ),
 )
 def user_segments(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -29,20 +43,36 @@ def user_segments(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         run = run_segmentation(settings)
     except SegmentationError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-    scores = "\n".join(
-        f"| {k} | {score:.4f} |{' chosen' if k == run.result.k else ''}"
-        for k, score in sorted(run.result.silhouette_by_k.items())
+    outcome = run.outcome
+    metrics = outcome.metrics()
+    context.log.info(
+        f"chose {outcome.algorithm} with k={outcome.k}; classifier {outcome.classifier.name} "
+        f"macro F1 {metrics.get('macro_f1')}; model {run.version}"
     )
-    context.log.info(f"chose k={run.result.k} (silhouette {run.result.silhouette:.3f}); model {run.version}")
+    plots = "\n\n".join(
+        f"**{PLOT_TITLES.get(name, name)}**\n\n{png_markdown(png, name)}" for name, png in outcome.plots.items()
+    )
+    candidate_columns = [c for c in outcome.candidates.columns if c != "reason"]
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": int(run.sizes["users"].sum()),
+            "dagster/row_count": len(outcome.assignments),
             "as_of_date": run.as_of.isoformat(),
-            "k": run.result.k,
-            "silhouette": round(run.result.silhouette, 4),
-            "silhouette_by_k": dg.MetadataValue.md("| k | silhouette |\n|---|---|\n" + scores),
-            "segments": dg.MetadataValue.md(run.sizes.to_markdown(index=False)),
+            "algorithm": outcome.algorithm,
+            "k": outcome.k,
+            **{name: value for name, value in metrics.items() if isinstance(value, (int, float, str))},
+            "selection_rule": outcome.selection_rule,
+            "segments": _md(outcome.segments),
+            "candidates": _md(outcome.candidates[candidate_columns]),
+            "classifier_comparison": _md(outcome.classifier.comparison),
+            "confusion_matrix": dg.MetadataValue.md(outcome.classifier.confusion.to_markdown()),
+            "segment_rules": dg.MetadataValue.md(
+                f"Decision-tree surrogate, fidelity {outcome.surrogate.fidelity:.3f}:\n\n"
+                + "\n".join(f"- {rule}" for rule in outcome.surrogate.rule_strings)
+            ),
+            "profiles": _md(outcome.profiles),
+            "plots": dg.MetadataValue.md(plots),
             "model_version": run.version,
+            "classifier_version": run.classifier_version,
             "model_path": dg.MetadataValue.path(str(settings.models_dir / run.version)),
         }
     )

@@ -44,12 +44,13 @@ def _suite_parameters(settings: Settings) -> dict:
 @dg.asset(
     key="segment_labels",
     group_name="publish",
-    deps=[dg.AssetKey("user_segments"), dg.AssetKey("user_rfm_segments")],
+    deps=[dg.AssetKey("user_segments"), dg.AssetKey("churn_scores"), dg.AssetKey("user_rfm_segments")],
+    owners=["team:data"],
     kinds={"duckdb"},
     check_specs=[CHECK],
     description=(
-        "The published table analysts query: one row per user with K-Means segment, RFM segment and "
-        "scores, lifecycle stage, as-of date and model version. Validated, then written atomically to table "
+        "The published table analysts query: one row per user with segment (name, confidence), value tier, "
+        "tags, churn probability, RFM segment and scores, lifecycle stage, as-of date and model versions. Validated, then written atomically to table "
         "`segment_labels` of SEGMENTATION_PUBLISHED_DB (default data/segments.duckdb); no PII. "
         f"Columns: {', '.join(PUBLISHED_COLUMNS)}."
     ),

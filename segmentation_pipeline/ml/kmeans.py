@@ -1,4 +1,8 @@
-"""K-Means segmentation with K chosen by silhouette score."""
+"""Legacy K-Means segmentation with K chosen by silhouette score (used by `segments.py`).
+
+Superseded by `segmentation.segment_users` (automatic algorithm and K selection, names, tags,
+classifier, explanations); kept so the current Dagster asset keeps working until it is rewired.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,12 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
+from segmentation_pipeline.ml.config import SegmentationError
 from segmentation_pipeline.ml.features import MODEL_FEATURES, build_preprocessor
 
-
-class SegmentationError(ValueError):
-    """The feature table cannot be segmented (e.g. too few users)."""
+__all__ = ["KMeansSegmentation", "SegmentationError", "fit_kmeans"]
 
 
 @dataclass
@@ -39,7 +43,12 @@ def _order_by_size(labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
     return mapping
 
 
-def fit_kmeans(
+def fit_kmeans(*args, **kwargs) -> KMeansSegmentation:
+    with threadpool_limits(limits=1):  # more threads than cores makes OpenMP K-Means ~50x slower
+        return _fit_kmeans(*args, **kwargs)
+
+
+def _fit_kmeans(
     features: pd.DataFrame,
     k_min: int = 2,
     k_max: int = 8,

@@ -1,0 +1,70 @@
+"""Churn risk: train on features as of (as-of − H days), label from the orders that followed, score everyone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+from segmentation_pipeline.ml.artifacts import save_churn
+from segmentation_pipeline.ml.churn import ChurnOutcome, churn_labels, score_churn
+from segmentation_pipeline.ml.config import ChurnConfig
+from segmentation_pipeline.segments import load_feature_frame
+from segmentation_pipeline.settings import Settings
+from segmentation_pipeline.warehouse import warehouse_connection
+
+TRAIN_SCHEMA_SUFFIX = "_churn_train"
+MIN_TRAINING_USERS = 100
+
+
+@dataclass
+class ChurnRun:
+    as_of: date
+    trained_as_of: date
+    version: str | None
+    outcome: ChurnOutcome | None
+    skipped_reason: str | None = None
+
+
+def current_as_of(settings: Settings) -> date:
+    with warehouse_connection(settings, read_only=True) as con:
+        return con.execute("SELECT max(as_of_date) FROM marts.user_features").fetchone()[0]
+
+
+def training_as_of(settings: Settings) -> date:
+    return current_as_of(settings) - timedelta(days=settings.config.churn.horizon_days)
+
+
+def _write(settings: Settings, scores: pd.DataFrame) -> None:
+    with warehouse_connection(settings) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS ml")
+        con.register("incoming", scores)
+        con.execute("CREATE OR REPLACE TABLE ml.churn_scores AS SELECT * FROM incoming")
+        con.unregister("incoming")
+
+
+def run_churn(settings: Settings) -> ChurnRun:
+    """Needs `marts<suffix>.user_features` built by dbt for the training date (see defs/churn.py)."""
+    as_of, horizon = current_as_of(settings), settings.config.churn.horizon_days
+    trained_as_of = as_of - timedelta(days=horizon)
+    score_features = load_feature_frame(settings)
+    train_features = load_feature_frame(settings, f"marts{TRAIN_SCHEMA_SUFFIX}.user_features")
+    with warehouse_connection(settings, read_only=True) as con:
+        orders = con.execute("SELECT user_id, ordered_at, status FROM staging.stg_shop__orders").fetch_df()
+    churned = churn_labels(orders, train_features["user_id"], trained_as_of, horizon)
+    if len(train_features) < MIN_TRAINING_USERS or churned.nunique() < 2:
+        reason = (
+            f"not enough history to learn churn: {len(train_features)} users known on {trained_as_of} "
+            f"({int(churned.sum())} churned); need {MIN_TRAINING_USERS} and both outcomes. "
+            "churn_probability is left empty until the data covers more than the horizon "
+            f"({horizon} days, churn.horizon_days in segmentation.yaml)."
+        )
+        _write(settings, pd.DataFrame({"user_id": score_features["user_id"], "churn_probability": pd.Series(dtype="float64"),
+                                       "churn_risk": pd.Series(dtype="object"), "churn_model_version": None}))
+        return ChurnRun(as_of, trained_as_of, None, None, reason)
+    outcome = score_churn(train_features, churned, score_features, ChurnConfig(horizon_days=horizon,
+                                                                              seed=settings.config.clustering.seed))
+    version = save_churn(settings.models_dir, outcome, as_of)
+    _write(settings, outcome.scores.assign(churn_model_version=version))
+    return ChurnRun(as_of, trained_as_of, version, outcome)
