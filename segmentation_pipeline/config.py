@@ -50,6 +50,12 @@ class ClusteringConfig(_Strict):
     )
     seed: int = 42
     silhouette_sample_size: int = Field(default=5_000, ge=100)
+    refit_every_days: int = Field(
+        default=0,
+        ge=0,
+        description="0: re-cluster every run. N: reuse a model fitted in the last N days and assign users "
+        "(including new ones) with its segment classifier.",
+    )
 
 
 class ChurnSettings(_Strict):

@@ -61,3 +61,27 @@ def test_same_data_and_seed_give_same_segments(workspace, copy_landing):
     with duckdb.connect(str(workspace / "segments.duckdb"), read_only=True) as con:
         second = con.execute(query).fetchall()
     assert first == second
+
+
+def test_between_refits_users_are_assigned_by_the_saved_classifier(workspace, copy_landing, monkeypatch):
+    copy_landing()
+    (workspace / "segmentation.yaml").write_text("clustering: {k_min: 2, k_max: 6, seed: 42, refit_every_days: 30}\n")
+    monkeypatch.setenv("SEGMENTATION_AS_OF", "2026-06-20")
+    first = run_segmentation_job()
+    monkeypatch.setenv("SEGMENTATION_AS_OF", "2026-06-30")
+    second = run_segmentation_job()
+
+    assert first.success and second.success
+    modes = [
+        next(m for m in r.get_asset_materialization_events() if m.asset_key.to_user_string() == "user_segments")
+        .materialization.metadata["mode"].value
+        for r in (first, second)
+    ]
+    assert modes[0] == "re-clustered" and modes[1].startswith("assigned")
+    with duckdb.connect(str(workspace / "segments.duckdb"), read_only=True) as con:
+        versions = con.execute("SELECT DISTINCT model_version, as_of_date::VARCHAR FROM segment_labels").fetchall()
+        new_users = con.execute(
+            "SELECT count(*), min(segment_confidence) FROM segment_labels WHERE lifecycle_stage = 'new'"
+        ).fetchone()
+    assert versions == [(versions[0][0], "2026-06-30")] and "2026-06-20" in versions[0][0]
+    assert new_users[0] > 0 and new_users[1] > 0

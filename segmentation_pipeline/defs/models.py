@@ -43,6 +43,20 @@ def user_segments(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         run = run_segmentation(settings)
     except SegmentationError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
+    if not run.refitted:
+        sizes = run.assignments.groupby(["segment_id", "segment_name"]).size().rename("users").reset_index()
+        context.log.info(f"assigned {len(run.assignments)} users with saved model {run.version}")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": len(run.assignments),
+                "as_of_date": run.as_of.isoformat(),
+                "mode": "assigned with the saved segment classifier (clustering.refit_every_days)",
+                "segments": _md(sizes),
+                "model_version": run.version,
+                "classifier_version": run.classifier_version,
+                "model_path": dg.MetadataValue.path(str(settings.models_dir / run.version)),
+            }
+        )
     outcome = run.outcome
     metrics = outcome.metrics()
     context.log.info(
@@ -57,6 +71,7 @@ def user_segments(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         metadata={
             "dagster/row_count": len(outcome.assignments),
             "as_of_date": run.as_of.isoformat(),
+            "mode": "re-clustered",
             "algorithm": outcome.algorithm,
             "k": outcome.k,
             **{name: value for name, value in metrics.items() if isinstance(value, (int, float, str))},

@@ -132,6 +132,10 @@ def score_churn(train_features: pd.DataFrame, churned, score_features: pd.DataFr
     if len(np.unique(y_all)) < 2:
         raise SegmentationError("churn labels have a single class; a longer history or horizon is needed")
     features = churn_feature_list(train_features, score_features)
+    # A feature with no value at all (e.g. ratings when no reviews were delivered) carries no
+    # signal, and HistGradientBoosting cannot bin it.
+    observed = numeric_frame(train_features, features).notna().any()
+    features = [f for f in features if observed[f] or f in ("recency_days", "tenure_days")]
     rows = sample_rows(len(train_features), config.train_sample_size, config.seed)
     X, y = numeric_frame(train_features, features).iloc[rows].reset_index(drop=True), y_all[rows]
     fit_idx, test_idx = train_test_split(np.arange(len(y)), test_size=config.test_share, random_state=config.seed,
