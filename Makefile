@@ -28,7 +28,7 @@ demo-data: install
 	$(BIN)/python -m segmentation_pipeline.demo_data --users $(USERS) --seed $(SEED) --out data/landing
 
 run: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster job execute -m segmentation_pipeline -j segmentation_job
+	$(BIN)/dagster job execute -m segmentation_pipeline -j segmentation_job -c segmentation_pipeline/run_logging.yaml
 
 summary: install
 	$(BIN)/python -m segmentation_pipeline.report

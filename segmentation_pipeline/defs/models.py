@@ -61,7 +61,7 @@ def user_segments(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     metrics = outcome.metrics()
     context.log.info(
         f"chose {outcome.algorithm} with k={outcome.k}; classifier {outcome.classifier.name} "
-        f"macro F1 {metrics.get('macro_f1')}; model {run.version}"
+        f"held-out macro F1 {metrics.get('test_macro_f1')}; model {run.version}"
     )
     plots = "\n\n".join(
         f"**{PLOT_TITLES.get(name, name)}**\n\n{png_markdown(png, name)}" for name, png in outcome.plots.items()
