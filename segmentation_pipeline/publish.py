@@ -115,6 +115,3 @@ def commit_publication(staged: Path, target: Path) -> Publication:
     os.replace(staged, target)
     return Publication(path=target, rows=rows, segments=segments)
 
-
-def publish_segment_labels(settings: Settings) -> Publication:
-    return commit_publication(build_publication(settings), settings.published_db)

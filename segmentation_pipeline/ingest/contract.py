@@ -50,5 +50,5 @@ CONTRACTS: dict[str, TableContract] = {
     )
 }
 
-# Columns that carry the "when" of each table; used for the as-of date and cut-off.
+# Identifier columns: loaded as text (Parquet may deliver integers) so ids compare across tables.
 ID_COLUMNS = {"order_id", "user_id", "event_id", "review_id", "product_id", "session_id"}

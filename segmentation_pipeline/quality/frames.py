@@ -25,11 +25,7 @@ def checked_relation(table: str) -> str:
 @dataclass
 class Frame:
     data: pd.DataFrame
-    total_rows: int
-
-    @property
-    def sampled(self) -> bool:
-        return len(self.data) < self.total_rows
+    total_rows: int  # more than len(data) when a large table was sampled
 
 
 def landing_frame(con: duckdb.DuckDBPyConnection, table: str, max_rows: int, seed: int = 42) -> Frame:
