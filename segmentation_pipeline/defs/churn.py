@@ -20,10 +20,12 @@ from segmentation_pipeline.settings import load_settings
     kinds={"scikit-learn", "dbt", "duckdb"},
     owners=["team:data"],
     description=(
-        "Churn risk per user in `ml.churn_scores` (grain: one row per user): `churn_probability` = probability "
+        "Churn risk per user in table `ml.churn_scores` of the warehouse (SEGMENTATION_WAREHOUSE; grain: one row "
+        "per user), published as `churn_probability` in segment_labels: the probability "
         "of no completed order in the next H days (churn.horizon_days, default 90). Trained on user_features "
         "rebuilt by dbt as of (as-of − H) in `marts_churn_train`, labelled by the orders of the following H "
-        "days, evaluated on held-out users against a recency-only baseline (ROC AUC, PR AUC, calibration)."
+        "days, evaluated on held-out users against a recency-only baseline (ROC AUC, PR AUC, calibration). "
+        "The model and its card are saved under SEGMENTATION_MODELS_DIR as `model_version`."
     ),
 )
 def churn_scores(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:

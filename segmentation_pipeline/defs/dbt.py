@@ -22,6 +22,23 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 PARSED_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
 GROUP_BY_FOLDER = {"staging": "staging", "intermediate": "features", "marts": "features"}
 MODEL_GROUPS = {"user_rfm_segments": "models"}
+OWNERS = ["team:data"]
+# Dagster has no group descriptions (an asset group is only a name), so every dbt asset's
+# description opens with where it lives and what its group is for.
+GROUP_PURPOSE = {
+    "staging": (
+        "Staging group: every landing row typed and checked by dbt; clean rows in schema `staging`, "
+        "quarantined rows and data-quality counts in `quarantine`, reference seeds in `seeds`."
+    ),
+    "features": (
+        "Features group: per-user behaviour, RFM, value and engagement features (dbt intermediate models and "
+        "the mart `user_features`, one row per user) that the models group trains on."
+    ),
+    "models": (
+        "Models group: RFM scores and lifecycle (dbt), behavioural segments and churn risk (scikit-learn), "
+        "combined by the publish group into `segment_labels`."
+    ),
+}
 
 
 def dbt_executable() -> str:
@@ -66,8 +83,21 @@ class SegmentationTranslator(DagsterDbtTranslator):
             return spec
         folder = node["fqn"][1] if len(node["fqn"]) > 2 else ""
         group = MODEL_GROUPS.get(node["name"], GROUP_BY_FOLDER.get(folder, "staging"))
+        kind = "seed, loaded from" if node["resource_type"] == "seed" else f"{node['resource_type']}, built from"
+        where = (
+            f"**Table `{node['schema']}.{node.get('alias') or node['name']}`** of the warehouse (SEGMENTATION_WAREHOUSE, "
+            f"default data/warehouse.duckdb); dbt {kind} `dbt_project/{node['original_file_path']}`. "
+            f"{GROUP_PURPOSE[group]}"
+        )
+        description = spec.description or ""
+        if node["resource_type"] == "seed":  # dagster-dbt appends an empty "Raw SQL" block to seeds
+            description = description.split("#### Raw SQL:")[0].rstrip()
+        if node["resource_type"] == "seed" and not any(w in description.lower() for w in ("grain", "one row per")):
+            where += " Grain: one row per line of the seed CSV."
         # Keys are model names (`user_features`), not schema-prefixed, so Python assets can name them.
-        return spec.replace_attributes(key=dg.AssetKey(node["name"]), group_name=group)
+        return spec.replace_attributes(
+            key=dg.AssetKey(node["name"]), group_name=group, owners=OWNERS, description=f"{where}\n\n{description}"
+        )
 
 
 def dbt_vars(settings: Settings) -> dict[str, Any]:

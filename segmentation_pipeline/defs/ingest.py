@@ -14,13 +14,18 @@ def _raw_table_asset(contract: TableContract) -> dg.AssetsDefinition:
     description = (
         f"Landing table `{contract.name}` loaded as delivered into `raw.{contract.name}` of the warehouse "
         f"(SEGMENTATION_WAREHOUSE), columns renamed to the landing contract. {need}. "
-        f"Grain: one row per delivered row. Columns: {', '.join(contract.columns)}."
+        f"Grain: one row per delivered row, with `_source_file` and `_source_row`. "
+        f"Columns: {', '.join(contract.columns)}. "
+        # Dagster has no group descriptions: each asset says what its group is for.
+        "Ingest group: the run's first step; a file-level problem (missing "
+        "file or column, unreadable file, wrong delimiter) fails it with a message naming the file, column and fix."
     )
 
     @dg.asset(
         key=["raw", contract.name],
         group_name="ingest",
         kinds={"duckdb", "csv", "parquet"},
+        owners=["team:data"],
         description=description,
         tags={"layer": "raw"},
     )
