@@ -83,6 +83,26 @@ class ScheduleConfig(_Strict):
     timezone: str = "UTC"
 
 
+class PrivacyConfig(_Strict):
+    min_group_size: int = Field(
+        default=10, ge=1, description="Published groups with fewer users are suppressed (1: off)."
+    )
+    dp_epsilon: float | None = Field(
+        default=None, gt=0, description="Privacy budget for Laplace noise on counts and sums (None: no noise)."
+    )
+    dp_revenue_cap: float = Field(
+        default=1000.0, gt=0, description="Per-user revenue bound used as the sensitivity of revenue sums."
+    )
+    dp_seed: int = 0
+
+
+class AnalyticsConfig(_Strict):
+    association_min_support: float = Field(default=0.01, gt=0, le=1)
+    association_min_confidence: float = Field(default=0.2, gt=0, le=1)
+    association_max_len: int = Field(default=3, ge=2)
+    exports_format: Literal["csv", "parquet"] = "csv"
+
+
 class PipelineConfig(_Strict):
     as_of: date | None = None
     orders: TableConfig = TableConfig()
@@ -95,6 +115,8 @@ class PipelineConfig(_Strict):
     lifecycle: LifecycleConfig = LifecycleConfig()
     quality: QualityConfig = QualityConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
+    analytics: AnalyticsConfig = AnalyticsConfig()
 
     @field_validator("clustering")
     @classmethod
