@@ -1,20 +1,24 @@
-"""Atomic publication of `segment_labels` to the readers' DuckDB file.
+"""Atomic publication of the readers' DuckDB file (SEGMENTATION_PUBLISHED_DB).
 
 The new file is built beside the old one and renamed over it, so a reader with the
 old file open keeps reading a consistent snapshot, and a failure at any point leaves
-the previously published file exactly as it was.
+the previously published file exactly as it was. `segment_labels` is written first so the
+quality suite can check it before anything else is added.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from segmentation_pipeline.analytics.migration import latest_migration_sql, moves_macro_sql
+from segmentation_pipeline.analytics.protect import protect
+from segmentation_pipeline.privacy import register_pseudonym_function
 from segmentation_pipeline.settings import Settings
 
 PUBLISHED_COLUMNS = (
@@ -39,7 +43,7 @@ PUBLISHED_COLUMNS = (
 SEGMENT_LABELS_SQL = """
 CREATE TABLE segment_labels AS
 SELECT
-    rfm.user_id,
+    pseudonym(rfm.user_id) AS user_id,
     seg.segment_id,
     seg.segment_name,
     round(seg.segment_confidence, 4) AS segment_confidence,
@@ -61,12 +65,34 @@ LEFT JOIN wh.ml.churn_scores AS churn USING (user_id)
 ORDER BY rfm.user_id
 """
 
+SEGMENT_HISTORY_SQL = """
+CREATE TABLE segment_history AS
+SELECT pseudonym(user_id) AS user_id, * EXCLUDE (user_id)
+FROM wh.history.segment_history
+ORDER BY as_of_date, user_id
+"""
+
+# Published aggregate -> (warehouse table it needs, query on the attached warehouse `wh`).
+AGGREGATE_SOURCES = {
+    "segment_summary": ("history.segment_summary",
+                        "SELECT * FROM wh.history.segment_summary ORDER BY as_of_date, segment_id"),
+    "rfm_summary": ("history.rfm_summary", "SELECT * FROM wh.history.rfm_summary ORDER BY as_of_date, rfm_segment"),
+    "segment_migration": ("history.segment_history", latest_migration_sql("wh.history.segment_history")),
+    "segment_effects": ("history.segment_effects",
+                        "SELECT * FROM wh.history.segment_effects ORDER BY as_of_date, next_as_of_date, segment_id"),
+    "segment_associations": ("analytics.segment_associations",
+                             "SELECT * FROM wh.analytics.segment_associations ORDER BY segment_id, lift DESC, "
+                             "confidence DESC, antecedent, consequent"),
+}
+
 
 @dataclass
 class Publication:
     path: Path
     rows: int
     segments: list[tuple[str, int]]
+    tables: dict[str, int] = field(default_factory=dict)  # published table -> rows
+    suppressed: dict[str, int] = field(default_factory=dict)  # aggregate -> rows suppressed
 
 
 def _fsync(path: Path) -> None:
@@ -82,18 +108,23 @@ def discard(staged: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
+def _connect(staged: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(staged))
+    con.execute(f"ATTACH '{settings.warehouse}' AS wh (READ_ONLY)")
+    register_pseudonym_function(con, settings.id_secret)
+    return con
+
+
 def build_publication(settings: Settings) -> Path:
-    """Write the new published file beside the current one; nothing readers see changes yet."""
+    """Write `segment_labels` into a new file beside the published one; nothing readers see changes yet."""
     target = settings.published_db
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with duckdb.connect(str(staged)) as con:
-            con.execute(f"ATTACH '{settings.warehouse}' AS wh (READ_ONLY)")
+        with _connect(staged, settings) as con:
             con.execute(SEGMENT_LABELS_SQL)
             con.execute("DETACH wh")
             con.execute("CHECKPOINT")
-        _fsync(staged)
     except BaseException:
         discard(staged)
         raise
@@ -105,13 +136,47 @@ def staged_frame(staged: Path) -> pd.DataFrame:
         return con.execute("SELECT * FROM segment_labels").to_arrow_table().to_pandas()
 
 
-def commit_publication(staged: Path, target: Path) -> Publication:
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = 'wh' AND table_schema = ? "
+        "AND table_name = ?", [schema, table]).fetchone()[0])
+
+
+def add_analytics(staged: Path, settings: Settings) -> dict[str, int]:
+    """History, KPIs, migration, effects and rules into the staged file; returns rows suppressed per aggregate."""
+    privacy = settings.config.privacy
+    suppressed: dict[str, int] = {}
+    try:
+        with _connect(staged, settings) as con:
+            con.execute(SEGMENT_HISTORY_SQL)
+            for table, (source, query) in AGGREGATE_SOURCES.items():
+                if not _has_table(con, *source.split(".")):
+                    continue
+                frame, suppressed[table] = protect(table, con.execute(query).to_arrow_table().to_pandas(), privacy)
+                # The warehouse column types, whatever pandas made of them (e.g. ints with NULLs).
+                con.execute(f"CREATE TABLE {table} AS SELECT * FROM ({query}) LIMIT 0")
+                con.register("protected", frame)
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM protected")
+                con.unregister("protected")
+            con.execute(moves_macro_sql(privacy.min_group_size))
+            con.execute("DETACH wh")
+            con.execute("CHECKPOINT")
+        _fsync(staged)
+    except BaseException:
+        discard(staged)
+        raise
+    return suppressed
+
+
+def commit_publication(staged: Path, target: Path, suppressed: dict[str, int] | None = None) -> Publication:
     """Atomically replace the published file with the staged one."""
     with duckdb.connect(str(staged), read_only=True) as con:
         rows = con.execute("SELECT count(*) FROM segment_labels").fetchone()[0]
         segments = con.execute(
             "SELECT segment_name, count(*) FROM segment_labels GROUP BY 1 ORDER BY 2 DESC, 1"
         ).fetchall()
+        tables = dict(con.execute(
+            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE database_name = current_database() "
+            "ORDER BY 1").fetchall())
     os.replace(staged, target)
-    return Publication(path=target, rows=rows, segments=segments)
-
+    return Publication(path=target, rows=rows, segments=segments, tables=tables, suppressed=suppressed or {})

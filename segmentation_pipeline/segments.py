@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.ml.artifacts import load_model, save_segmentation
 from segmentation_pipeline.ml.config import SegmentationConfig, SegmentationError, Thresholds
+from segmentation_pipeline.ml.identity import SegmentMatch, first_ids, match_segments
 from segmentation_pipeline.ml.segmentation import SegmentationOutcome, assign_new_users, segment_users
 from segmentation_pipeline.settings import Settings
 from segmentation_pipeline.warehouse import warehouse_connection
@@ -25,7 +27,8 @@ class SegmentRun:
     classifier_version: str
     outcome: SegmentationOutcome | None  # None when users were assigned with saved models
     assignments: pd.DataFrame
-    names: dict[int, str]
+    names: dict[int, str]  # segment_id -> name
+    identity: SegmentMatch | None = None  # how refitted segments map to the previous model's ids
 
     @property
     def refitted(self) -> bool:
@@ -57,8 +60,8 @@ def load_feature_frame(settings: Settings, relation: str = "marts.user_features"
 def _write(settings: Settings, assignments: pd.DataFrame, names: dict[int, str], version: str,
            segments: pd.DataFrame | None = None) -> None:
     assignments = assignments.assign(model_version=version)
-    # One row per segment the model defined (ids 1..k), so an empty segment shows up as 0 users.
-    catalog = pd.DataFrame({"segment_id": [i + 1 for i in sorted(names)], "segment_name": [names[i] for i in sorted(names)]})
+    # One row per segment the model defined, so an empty segment shows up as 0 users.
+    catalog = pd.DataFrame({"segment_id": sorted(names), "segment_name": [names[i] for i in sorted(names)]})
     if segments is not None:
         catalog = catalog.merge(segments.drop(columns=["segment_name", "users"]), on="segment_id", how="left")
     users = assignments.groupby("segment_id").size()
@@ -86,6 +89,37 @@ def recent_models(models_dir: Path, as_of: date, max_age_days: int) -> tuple[str
     return None
 
 
+def previous_segmentation(models_dir: Path, as_of: date) -> dict | None:
+    """The bundle of the most recently trained segmentation with data up to `as_of`, if any."""
+    cards = [json.loads(p.read_text()) for p in sorted(models_dir.glob("*/model.json"))]
+    fitted = [c for c in cards if c.get("kind") == "segmentation"
+              and date.fromisoformat(c["data_window"]["as_of_date"]) <= as_of]
+    if not fitted:
+        return None
+    latest = max(fitted, key=lambda c: (c["trained_at"], c["data_window"]["as_of_date"], c["model_version"]))
+    return load_model(models_dir, latest["model_version"])[0]
+
+
+def bundle_ids(bundle: dict) -> np.ndarray:
+    """Segment index -> published segment_id for a saved segmentation (older models: index + 1)."""
+    return np.asarray(bundle.get("segment_ids") or range(1, bundle["segment_model"].k + 1), dtype=int)
+
+
+def stable_ids(settings: Settings, outcome: SegmentationOutcome, frame: pd.DataFrame, as_of: date) -> SegmentMatch:
+    previous = previous_segmentation(settings.models_dir, as_of)
+    if previous is None:
+        return first_ids(outcome.k)
+    previous_ids = bundle_ids(previous)[previous["segment_model"].predict(frame)]
+    return match_segments(previous_ids, outcome.labels, outcome.k, previous.get("max_segment_id", 0))
+
+
+def _relabel(outcome: SegmentationOutcome, ids: np.ndarray) -> dict[int, str]:
+    """Publish stable ids: rewrite segment_id in the assignments and the segment table; names by id."""
+    outcome.assignments["segment_id"] = ids[outcome.labels].astype("int32")
+    outcome.segments["segment_id"] = ids[outcome.segments["segment_id"].to_numpy() - 1]
+    return {int(ids[i]): name for i, name in outcome.names.items()}
+
+
 def run_segmentation(settings: Settings) -> SegmentRun:
     """Refit (every run by default), or assign with the recent model (clustering.refit_every_days)."""
     frame = load_feature_frame(settings)
@@ -99,12 +133,16 @@ def run_segmentation(settings: Settings) -> SegmentRun:
         assignments = assign_new_users(
             segmentation["segment_model"], classifier["classifier"], frame, segmentation["tag_cutoffs"], config
         )
-        names = segmentation["segment_names"]
+        ids = bundle_ids(segmentation)
+        assignments["segment_id"] = ids[assignments["segment_id"].to_numpy() - 1].astype("int32")
+        names = {int(ids[i]): name for i, name in segmentation["segment_names"].items()}
         _write(settings, assignments, names, saved[0])
         return SegmentRun(as_of, saved[0], saved[1], None, assignments, names)
     outcome = segment_users(frame, config)
-    versions = save_segmentation(settings.models_dir, outcome, as_of)
-    _write(settings, outcome.assignments, outcome.names, versions["segmentation"], outcome.segments)
+    identity = stable_ids(settings, outcome, frame, as_of)
+    names = _relabel(outcome, identity.ids)
+    versions = save_segmentation(settings.models_dir, outcome, as_of, identity.ids, identity.max_segment_id)
+    _write(settings, outcome.assignments, names, versions["segmentation"], outcome.segments)
     return SegmentRun(
-        as_of, versions["segmentation"], versions["classifier"], outcome, outcome.assignments, outcome.names
+        as_of, versions["segmentation"], versions["classifier"], outcome, outcome.assignments, names, identity
     )

@@ -27,12 +27,14 @@ class Settings:
     warehouse: Path
     published_db: Path
     models_dir: Path
+    exports_dir: Path
+    id_secret: str | None  # SEGMENTATION_ID_SECRET: publish HMAC-SHA256 tokens instead of user ids
     config_path: Path
     config: PipelineConfig
     as_of_override: date | None
 
     def ensure_dirs(self) -> None:
-        for path in (self.warehouse.parent, self.published_db.parent, self.models_dir):
+        for path in (self.warehouse.parent, self.published_db.parent, self.models_dir, self.exports_dir):
             path.mkdir(parents=True, exist_ok=True)
 
 
@@ -55,11 +57,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     config = load_config(config_path)
     warehouse = _path(env, "SEGMENTATION_WAREHOUSE", DEFAULT_WAREHOUSE)
     as_of_env = env.get("SEGMENTATION_AS_OF")
+    published_db = _path(env, "SEGMENTATION_PUBLISHED_DB", DEFAULT_PUBLISHED_DB)
     return Settings(
         data_dir=_path(env, "SEGMENTATION_DATA_DIR", DEFAULT_DATA_DIR),
         warehouse=warehouse,
-        published_db=_path(env, "SEGMENTATION_PUBLISHED_DB", DEFAULT_PUBLISHED_DB),
+        published_db=published_db,
         models_dir=_path(env, "SEGMENTATION_MODELS_DIR", str(warehouse.parent / "models")),
+        exports_dir=_path(env, "SEGMENTATION_EXPORTS_DIR", str(published_db.parent / "exports")),
+        id_secret=env.get("SEGMENTATION_ID_SECRET") or None,
         config_path=config_path,
         config=config,
         as_of_override=_parse_as_of(as_of_env) if as_of_env else config.as_of,

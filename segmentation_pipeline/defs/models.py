@@ -67,6 +67,13 @@ def user_segments(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         f"**{PLOT_TITLES.get(name, name)}**\n\n{png_markdown(png, name)}" for name, png in outcome.plots.items()
     )
     candidate_columns = [c for c in outcome.candidates.columns if c != "reason"]
+    identity = run.identity
+    changes = identity.changes() if identity is not None else pd.DataFrame()
+    for change in changes.itertuples():
+        context.log.warning(
+            f"segment {change.segment_id} ({run.names[change.segment_id]}) is {change.status} since the previous "
+            f"model" + (f" (Jaccard overlap {change.jaccard})" if change.status == "changed" else "")
+        )
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": len(outcome.assignments),
@@ -77,6 +84,12 @@ def user_segments(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             **{name: value for name, value in metrics.items() if isinstance(value, (int, float, str))},
             "selection_rule": outcome.selection_rule,
             "segments": _md(outcome.segments),
+            "segment_identity": dg.MetadataValue.md(
+                "Segments matched to the previous model's ids by shared users (Hungarian matching); "
+                "status kept / changed (Jaccard < 0.5) / new.\n\n" + identity.report.to_markdown(index=False)
+            ),
+            "segments_changed_or_new": int(len(changes)),
+            "segments_retired": str(identity.retired),
             "candidates": _md(outcome.candidates[candidate_columns]),
             "classifier_comparison": _md(outcome.classifier.comparison),
             "confusion_matrix": dg.MetadataValue.md(outcome.classifier.confusion.to_markdown()),

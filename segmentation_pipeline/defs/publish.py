@@ -1,23 +1,17 @@
-"""Publish group: `segment_labels` in the readers' DuckDB file, validated before it replaces the old one."""
+"""Publish group: the readers' DuckDB file, validated before it replaces the old one, and activation exports."""
+
+from datetime import timedelta
 
 import dagster as dg
 import pandas as pd
 
+from segmentation_pipeline.analytics.exports import write_exports
 from segmentation_pipeline.defs.quality import verdict_metadata
-from segmentation_pipeline.publish import (
-    PUBLISHED_COLUMNS,
-    build_publication,
-    commit_publication,
-    discard,
-    staged_frame,
-)
-from segmentation_pipeline.quality.context import quality_dir
-from segmentation_pipeline.quality.validate import run_suite
-from segmentation_pipeline.settings import Settings, load_settings
-from segmentation_pipeline.warehouse import warehouse_connection
+from segmentation_pipeline.ml.plots import plot_segment_overview, png_markdown
+from segmentation_pipeline.publish import PUBLISHED_COLUMNS
+from segmentation_pipeline.release import PublishRejected, publish
+from segmentation_pipeline.settings import load_settings
 
-# Readable names: letters first, then words, commas and a "#n" suffix when two segments are alike.
-SEGMENT_NAME_PATTERN = r"^[A-Z][A-Za-z0-9 ,'&/+-]*( #[0-9]+)?$"
 CHECK = dg.AssetCheckSpec(
     "published_labels_quality",
     asset="segment_labels",
@@ -27,67 +21,126 @@ CHECK = dg.AssetCheckSpec(
         "user exactly one label, segment and RFM names from the allowed sets, no empty segment, no PII columns."
     ),
 )
-
-
-def _suite_parameters(settings: Settings) -> dict:
-    with warehouse_connection(settings, read_only=True) as con:
-        users = con.execute("SELECT count(*) FROM marts.user_features").fetchone()[0]
-        segment_ids = [r[0] for r in con.execute("SELECT segment_id FROM ml.segments ORDER BY 1").fetchall()]
-    return {
-        "published_columns": list(PUBLISHED_COLUMNS),
-        "expected_users": users,
-        "segment_ids": segment_ids,
-        "segment_name_pattern": SEGMENT_NAME_PATTERN,
-    }
-
-
-@dg.asset(
-    key="segment_labels",
-    group_name="publish",
-    deps=[dg.AssetKey("user_segments"), dg.AssetKey("churn_scores"), dg.AssetKey("user_rfm_segments")],
-    owners=["team:data"],
-    kinds={"duckdb"},
-    check_specs=[CHECK],
-    description=(
-        "The published table analysts query: one row per user with segment (name, confidence), value tier, "
-        "tags, churn probability, RFM segment and scores, lifecycle stage, as-of date and model versions. Validated, then written atomically to table "
-        "`segment_labels` of SEGMENTATION_PUBLISHED_DB (default data/segments.duckdb); no PII. "
-        f"Columns: {', '.join(PUBLISHED_COLUMNS)}."
+WHERE = "of SEGMENTATION_PUBLISHED_DB (default data/segments.duckdb)"
+PUBLISHED = {
+    "segment_labels": (
+        "The table analysts query: one row per user with segment (name, confidence), value tier, tags, churn "
+        "probability, RFM segment and scores, lifecycle stage, as-of date and model versions; no PII. Validated, "
+        f"then written atomically as table `segment_labels` {WHERE}. Columns: {', '.join(PUBLISHED_COLUMNS)}."
     ),
-)
-def segment_labels(context: dg.AssetExecutionContext):
+    "segment_history": (
+        "Membership over time: one row per user and as-of date (segment, RFM segment, lifecycle stage, value "
+        f"tier, churn probability, model version); table `segment_history` {WHERE}. Re-running a date replaces "
+        "its rows; older dates come from the `segment_history_backfill` job."
+    ),
+    "segment_summary": (
+        "KPIs per segment and as-of date: users, share, revenue 30/90 days and its share, average order value, "
+        "repurchase rate, purchase conversion, mean churn probability, top categories, median profile; "
+        f"table `segment_summary` {WHERE}. Groups under privacy.min_group_size users are suppressed."
+    ),
+    "rfm_summary": f"The same KPIs per RFM segment and as-of date; table `rfm_summary` {WHERE}.",
+    "segment_migration": (
+        "Users moving from each segment to each other between the two latest as-of dates (new and departed "
+        f"users included); table `segment_migration` {WHERE}. Any two dates: `segment_moves(from, to)`."
+    ),
+    "segment_effects": (
+        "How each segment converted after each as-of date until the next one: share that purchased and revenue "
+        f"per user, against everyone else; table `segment_effects` {WHERE}."
+    ),
+    "segment_associations": (
+        "Per segment, category association rules mined with FP-growth on the last year's completed orders "
+        f"(antecedent, consequent, support, confidence, lift); table `segment_associations` {WHERE}."
+    ),
+}
+SPECS = [
+    dg.AssetSpec(
+        key,
+        group_name="publish",
+        description=text,
+        owners=["team:data"],
+        kinds={"duckdb"},
+        deps=["user_segments", "churn_scores", "user_rfm_segments", "association_rules"],
+        freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=26), warn_window=timedelta(hours=25))
+        if key == "segment_labels" else None,
+    )
+    for key, text in PUBLISHED.items()
+]
+
+
+@dg.multi_asset(specs=SPECS, check_specs=[CHECK], can_subset=False, name="publish_segments")
+def publish_segments(context: dg.AssetExecutionContext):
     settings = load_settings()
-    staged = build_publication(settings)
     try:
-        verdict = run_suite(quality_dir(settings.warehouse), "segment_labels", staged_frame(staged), _suite_parameters(settings))
-    except BaseException:
-        discard(staged)
-        raise
-    check_metadata = verdict_metadata(verdict, verdict.rows_validated)
-    if not verdict.success:
-        discard(staged)
-        yield dg.AssetCheckResult(
-            check_name=CHECK.name, passed=False, description=verdict.summary()[:2000], metadata=check_metadata
-        )
-        raise dg.Failure(
-            description=f"Not published; {settings.published_db} is unchanged. {verdict.summary()}",
-            allow_retries=False,
-        )
-    publication = commit_publication(staged, settings.published_db)
-    sizes = pd.DataFrame(publication.segments, columns=["segment_name", "users"])
-    context.log.info(f"published {publication.rows} users to {publication.path}")
+        result = publish(settings)
+    except PublishRejected as rejected:
+        yield dg.AssetCheckResult(check_name=CHECK.name, passed=False, description=rejected.verdict.summary()[:2000],
+                                  metadata=verdict_metadata(rejected.verdict, rejected.verdict.rows_validated))
+        raise dg.Failure(description=str(rejected), allow_retries=False) from None
+    publication, verdict, summary = result.publication, result.verdict, result.summary
+    context.log.info(f"published {publication.rows} users and {len(publication.tables)} tables to {publication.path}")
+    path = dg.MetadataValue.path(str(publication.path))
+    latest = summary[summary["as_of_date"] == summary["as_of_date"].max()] if not summary.empty else summary
+    sizes = latest[["segment_id", "segment_name", "users", "share", "revenue_share_90d", "mean_churn_probability"]]
     yield dg.MaterializeResult(
+        asset_key="segment_labels",
         metadata={
             "dagster/row_count": publication.rows,
-            "published_file": dg.MetadataValue.path(str(publication.path)),
-            "segments": dg.MetadataValue.md(sizes.to_markdown(index=False)),
+            "as_of_date": result.as_of.isoformat(),
+            "published_file": path,
+            "segments": dg.MetadataValue.table(
+                records=[dg.TableRecord({k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v)
+                                         for k, v in row.items()}) for row in sizes.to_dict(orient="records")],
+                schema=dg.TableSchema(columns=[
+                    dg.TableColumn("segment_id", "int"), dg.TableColumn("segment_name", "string"),
+                    dg.TableColumn("users", "int"), dg.TableColumn("share", "float"),
+                    dg.TableColumn("revenue_share_90d", "float"), dg.TableColumn("mean_churn_probability", "float"),
+                ]),
+            ) if not sizes.empty else dg.MetadataValue.md("(all segments suppressed)"),
+            "plots": dg.MetadataValue.md(
+                "**Segments: size, revenue share and churn risk**\n\n"
+                + png_markdown(plot_segment_overview(sizes), "segment overview")
+            ) if not sizes.empty else dg.MetadataValue.md("(no unsuppressed segment to plot)"),
+            "pseudonymised_ids": settings.id_secret is not None,
             "example_query": dg.MetadataValue.md(
                 f"```\nduckdb {publication.path} -readonly -c "
                 "\"select segment_name, count(*) from segment_labels group by 1\"\n```"
             ),
-        }
+        },
     )
-    yield dg.AssetCheckResult(check_name=CHECK.name, passed=True, description=verdict.summary(), metadata=check_metadata)
+    yield dg.AssetCheckResult(check_name=CHECK.name, passed=True, description=verdict.summary(),
+                              metadata=verdict_metadata(verdict, verdict.rows_validated))
+    for key in PUBLISHED:
+        if key == "segment_labels":
+            continue
+        yield dg.MaterializeResult(asset_key=key, metadata={
+            "dagster/row_count": int(publication.tables.get(key, 0)),
+            "rows_suppressed": int(publication.suppressed.get(key, 0)),
+            "published_file": path,
+        })
 
 
-defs = dg.Definitions(assets=[segment_labels])
+@dg.asset(
+    key="segment_exports",
+    group_name="publish",
+    deps=["segment_labels"],
+    owners=["team:marketing"],
+    kinds={"csv"},
+    description=(
+        "Activation exports: one file per segment (user_id, segment, value tier, tags, churn probability, RFM "
+        "segment, lifecycle stage) in SEGMENTATION_EXPORTS_DIR/<as_of_date>/ (default data/exports), CSV or "
+        "Parquet (analytics.exports_format), with manifest.json; ids are pseudonyms when SEGMENTATION_ID_SECRET is set."
+    ),
+)
+def segment_exports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = load_settings()
+    exported = write_exports(settings.published_db, settings.exports_dir, settings.config.analytics.exports_format)
+    context.log.info(f"wrote {len(exported.files)} export files to {exported.folder}")
+    return dg.MaterializeResult(metadata={
+        "folder": dg.MetadataValue.path(str(exported.folder)),
+        "files": dg.MetadataValue.md(pd.DataFrame(list(exported.files.items()), columns=["file", "users"])
+                                     .to_markdown(index=False)),
+        "dagster/row_count": sum(exported.files.values()),
+    })
+
+
+defs = dg.Definitions(assets=[publish_segments, segment_exports])

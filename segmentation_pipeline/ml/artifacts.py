@@ -82,17 +82,23 @@ def _checksum(values: np.ndarray) -> int:
     return int(pd.util.hash_array(np.asarray(values)).sum() % (2**61))
 
 
-def save_segmentation(models_dir: Path, outcome: SegmentationOutcome, as_of: date) -> dict[str, str]:
-    """Save the segmentation model and the segment classifier; returns {"segmentation": id, "classifier": id}."""
+def save_segmentation(models_dir: Path, outcome: SegmentationOutcome, as_of: date,
+                      segment_ids: np.ndarray | None = None, max_segment_id: int | None = None) -> dict[str, str]:
+    """Save the segmentation model and the segment classifier; returns {"segmentation": id, "classifier": id}.
+
+    `segment_ids` maps segment index -> the stable published segment_id (default index + 1).
+    """
+    segment_ids = np.arange(1, outcome.k + 1) if segment_ids is None else np.asarray(segment_ids, dtype=int)
     config = outcome.config
     window = {"as_of_date": as_of, "users": int(len(outcome.labels))}
     seg_version = model_version(outcome.algorithm, as_of, {
         "k": outcome.k, "seed": config.seed, "features": outcome.model.features, "users": len(outcome.labels),
-        "labels_checksum": _checksum(outcome.labels),
+        "labels_checksum": _checksum(outcome.labels), "segment_ids": segment_ids.tolist(),
     })
     chosen = outcome.candidates[outcome.candidates["chosen"]].iloc[0]
+    ids = {"segment_ids": segment_ids.tolist(), "max_segment_id": int(max_segment_id or segment_ids.max())}
     save_model(models_dir, seg_version, {"segment_model": outcome.model, "tag_cutoffs": outcome.tag_cutoffs,
-                                         "segment_names": outcome.names}, {
+                                         "segment_names": outcome.names, **ids}, {
         "kind": "segmentation",
         "algorithm": outcome.algorithm,
         "parameters": {"k": outcome.k, "config": config, "selection_rule": outcome.selection_rule},
@@ -101,6 +107,7 @@ def save_segmentation(models_dir: Path, outcome: SegmentationOutcome, as_of: dat
         "data_window": window,
         "features": outcome.model.features,
         "segment_names": outcome.names,
+        **ids,
         "segments": outcome.segments.to_dict(orient="records"),
         "tag_cutoffs": outcome.tag_cutoffs,
     })

@@ -127,3 +127,19 @@ def plot_reliability(bins: pd.DataFrame) -> bytes:
     ax.set_title("Reliability (held-out users)")
     ax.legend(loc="upper left")
     return _png(fig)
+
+
+def plot_segment_overview(summary: pd.DataFrame) -> bytes:
+    """Users, 90-day revenue share and mean churn probability per published segment (bars side by side)."""
+    fig = Figure(figsize=(10, 3.2))
+    axes = fig.subplots(1, 3, sharey=True)
+    names = summary["segment_name"].astype(str).tolist()
+    panels = [("users", "users"), ("revenue_share_90d", "share of 90-day revenue"),
+              ("mean_churn_probability", "mean churn probability")]
+    for ax, (column, title) in zip(axes, panels):
+        values = pd.to_numeric(summary[column], errors="coerce").fillna(0).to_numpy()
+        ax.barh(names, values, color="#4C72B0")
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(labelsize=8)
+    axes[0].invert_yaxis()
+    return _png(fig)

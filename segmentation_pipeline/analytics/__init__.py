@@ -1,0 +1,1 @@
+"""What the published analytics tables are made of: membership history, KPIs, migration, effects, rules."""
