@@ -39,7 +39,7 @@ def _landing_check(table: str) -> dg.AssetChecksDefinition:
             "exceeds quality.max_quarantine_share (default 1%)."
         ),
     )
-    def _check() -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         settings = load_settings()
         quality = settings.config.quality
         with warehouse_connection(settings, read_only=True) as con:
@@ -76,7 +76,10 @@ def _landing_check(table: str) -> dg.AssetChecksDefinition:
                 ),
             }
         )
-        return dg.AssetCheckResult(passed=verdict.success and share_ok, description=description[:2000], metadata=metadata)
+        passed = verdict.success and share_ok
+        if not passed:  # the reason in the run's log too, beside Dagster's "blocking asset check failed"
+            context.log.error(f"landing_{table}_quality: {description}")
+        return dg.AssetCheckResult(passed=passed, description=description[:2000], metadata=metadata)
 
     return _check
 
@@ -90,11 +93,13 @@ def _landing_check(table: str) -> dg.AssetChecksDefinition:
         "values in plausible ranges, at least 5% of users with a completed order. Guards model training."
     ),
 )
-def user_features_quality() -> dg.AssetCheckResult:
+def user_features_quality(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
     settings = load_settings()
     with warehouse_connection(settings, read_only=True) as con:
         frame = table_frame(con, "marts.user_features")
     verdict = run_suite(quality_dir(settings.warehouse), "user_features", frame.data)
+    if not verdict.success:
+        context.log.error(f"user_features_quality: {verdict.summary()}")
     return dg.AssetCheckResult(
         passed=verdict.success, description=verdict.summary()[:2000], metadata=verdict_metadata(verdict, frame.total_rows)
     )
