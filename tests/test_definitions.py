@@ -11,8 +11,10 @@ EXPECTED_GROUPS = {
         *(f"{layer}_shop__{t}{suffix}" for t in TABLES for layer, suffix in (("stg", ""), ("base", "_checked"), ("quarantine", ""))),
         "dq_table_counts", "dq_quarantine_reasons", "rfm_segment_map", "sentiment_lexicon", "accepted_event_types",
     },
-    "models": {"user_rfm_segments", "user_segments", "churn_scores"},
-    "publish": {"segment_labels"},
+    "models": {"user_rfm_segments", "user_segments", "churn_scores", "association_rules"},
+    "publish": {"segment_labels", "segment_history", "segment_summary", "rfm_summary", "segment_migration",
+                "segment_effects", "segment_associations", "segment_exports"},
+    "history": {"segment_history_backfill"},
 }
 
 
@@ -24,7 +26,7 @@ def test_asset_groups():
         assert groups[group] == keys, group
     assert "user_features" in groups["features"]
     assert all(key.startswith("int_") for key in groups["features"] - {"user_features"})
-    assert set(groups) == {"ingest", "staging", "features", "models", "publish"}
+    assert set(groups) == {"ingest", "staging", "features", "models", "publish", "history"}
 
 
 def test_every_asset_is_described():
@@ -40,5 +42,10 @@ def test_job_schedule_and_checks():
     check_keys = defs.resolve_asset_graph().asset_check_keys
     checked_assets = {k.asset_key.to_user_string() for k in check_keys}
     assert {"user_features", "user_rfm_segments", "segment_labels"} <= checked_assets
+    assert "segment_history_backfill" not in {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
+    backfill = defs.resolve_job_def("segment_history_backfill_job")
+    assert backfill.partitions_def is not None
+    sensor = defs.resolve_sensor_def("new_landing_files")
+    assert sensor.job_name == job.name
     blocking = {k.name for k in check_keys if defs.resolve_asset_graph().get_check_spec(k).blocking}
     assert {f"landing_{t}_quality" for t in TABLES} | {"user_features_quality", "published_labels_quality"} <= blocking

@@ -1,0 +1,197 @@
+"""Segments over time on one shared workspace: nightly run, backfill of past dates, re-run of the same date.
+
+The module runs the pipeline three times (job, 2-date backfill, job again) with SEGMENTATION_ID_SECRET set,
+then every test reads what a user would query: the published file, the exports and the warehouse history.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import shutil
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+
+from conftest import DEMO_AS_OF
+
+SECRET = "test-secret"
+BACKFILL = ("2026-06-22", "2026-06-23")
+PII_COLUMNS = ("email", "phone", "full_name", "address")
+
+
+@pytest.fixture(scope="module")
+def history_workspace(tmp_path_factory, demo_landing):
+    root = tmp_path_factory.mktemp("history")
+    shutil.copytree(demo_landing, root / "landing")
+    (root / "segmentation.yaml").write_text("clustering: {k_min: 2, k_max: 6, seed: 42}\n")
+    env = {
+        "SEGMENTATION_DATA_DIR": root / "landing", "SEGMENTATION_WAREHOUSE": root / "warehouse.duckdb",
+        "SEGMENTATION_PUBLISHED_DB": root / "segments.duckdb", "SEGMENTATION_CONFIG": root / "segmentation.yaml",
+        "SEGMENTATION_ID_SECRET": SECRET,
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, str(value))
+        mp.delenv("SEGMENTATION_AS_OF", raising=False)
+        from segmentation_pipeline.definitions import defs
+
+        instance = dg.DagsterInstance.ephemeral()
+        job = defs.resolve_job_def("segmentation_job")
+        first = job.execute_in_process(instance=instance, raise_on_error=False)
+        assert first.success
+        with duckdb.connect(str(root / "segments.duckdb"), read_only=True) as con:
+            first_history = con.execute("SELECT * FROM segment_history ORDER BY user_id").fetch_df()
+        backfill = defs.resolve_job_def("segment_history_backfill_job").execute_in_process(
+            instance=instance, raise_on_error=False,
+            tags={"dagster/asset_partition_range_start": BACKFILL[0], "dagster/asset_partition_range_end": BACKFILL[1]},
+        )
+        assert backfill.success
+        again = job.execute_in_process(instance=instance, raise_on_error=False)
+        assert again.success
+        yield {"root": root, "first_history": first_history, "again": again}
+
+
+def query(root: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(root / "segments.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetch_df()
+
+
+def token(user_id: str) -> str:
+    return hmac.new(SECRET.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+def test_rerunning_a_date_replaces_its_slice(history_workspace):
+    root = history_workspace["root"]
+    counts = query(root, "SELECT as_of_date::VARCHAR AS d, count(*) AS n, count(DISTINCT user_id) AS users "
+                         "FROM segment_history GROUP BY 1 ORDER BY 1")
+    assert counts["d"].tolist() == [*BACKFILL, DEMO_AS_OF]
+    assert (counts["n"] == counts["users"]).all()  # one row per user and date, no duplicates
+    labels = query(root, "SELECT count(*) AS n FROM segment_labels")["n"].item()
+    assert counts.set_index("d").loc[DEMO_AS_OF, "n"] == labels
+    again = query(root, f"SELECT * FROM segment_history WHERE as_of_date = '{DEMO_AS_OF}' ORDER BY user_id")
+    first = history_workspace["first_history"]
+    assert again["user_id"].tolist() == first["user_id"].tolist()
+    assert again["segment_id"].tolist() == first["segment_id"].tolist()
+
+
+def test_backfill_gives_one_slice_per_date_with_fewer_users_in_the_past(history_workspace):
+    root = history_workspace["root"]
+    counts = query(root, "SELECT as_of_date::VARCHAR AS d, count(*) AS n, count(DISTINCT segment_id) AS k "
+                         "FROM segment_history GROUP BY 1 ORDER BY 1").set_index("d")
+    assert counts.loc[BACKFILL[0], "n"] <= counts.loc[BACKFILL[1], "n"] <= counts.loc[DEMO_AS_OF, "n"]
+    assert counts.loc[BACKFILL[0], "n"] > 1000
+    assert (counts["k"] == counts.loc[DEMO_AS_OF, "k"]).all()
+    # Users can only exist on a past date if they still exist today, and most stay in their segment.
+    moves = query(root, f"SELECT * FROM segment_moves('{BACKFILL[1]}', '{DEMO_AS_OF}')")
+    assert "(not present)" not in set(moves["to_segment_name"])
+    stayed = moves[moves["from_segment_id"] == moves["to_segment_id"]]["users"].sum()
+    assert stayed / moves["users"].sum() > 0.8
+
+
+def test_published_migration_matches_the_history(history_workspace):
+    root = history_workspace["root"]
+    migration = query(root, "SELECT * FROM segment_migration")
+    assert set(migration["from_date"].astype(str)) == {BACKFILL[1]}
+    assert set(migration["to_date"].astype(str)) == {DEMO_AS_OF}
+    history = query(root, "SELECT user_id, as_of_date::VARCHAR AS d, segment_id FROM segment_history")
+    before = history[history["d"] == BACKFILL[1]].set_index("user_id")["segment_id"]
+    after = history[history["d"] == DEMO_AS_OF].set_index("user_id")["segment_id"]
+    pairs = pd.concat([before.rename("f"), after.rename("t")], axis=1)
+    expected = pairs.groupby(["f", "t"], dropna=False).size()
+    expected = expected[expected >= 10]  # small-group suppression (min_group_size 10)
+    got = migration.set_index(["from_segment_id", "to_segment_id"])["users"]
+    assert sorted(got.tolist()) == sorted(expected.tolist())
+    assert migration["users"].min() >= 10
+
+
+def test_effects_count_purchases_after_each_date(history_workspace, demo_landing):
+    root = history_workspace["root"]
+    effects = query(root, "SELECT * FROM segment_effects WHERE as_of_date = DATE '2026-06-23'")
+    orders = pd.read_csv(demo_landing / "orders.csv", parse_dates=["ordered_at"])
+    window = orders[(orders["status"] == "completed") & (orders["ordered_at"] >= "2026-06-24")
+                    & (orders["ordered_at"] < "2026-07-01")]
+    buyers = {token(u) for u in window["user_id"].unique()}
+    history = query(root, "SELECT user_id, segment_id FROM segment_history WHERE as_of_date = DATE '2026-06-23'")
+    history["bought"] = history["user_id"].isin(buyers)
+    expected = history.groupby("segment_id")["bought"].sum()
+    got = effects.set_index("segment_id")["purchasers"]
+    assert got.to_dict() == {k: v for k, v in expected.to_dict().items() if k in got.index}
+    assert effects["purchase_rate"].between(0, 1).all()
+
+
+def test_ids_are_hmac_tokens_consistent_across_tables_and_exports(history_workspace, demo_landing):
+    root = history_workspace["root"]
+    raw_ids = pd.read_csv(demo_landing / "users.csv", usecols=["user_id"])["user_id"]
+    labels = query(root, "SELECT user_id FROM segment_labels")["user_id"]
+    assert set(labels) <= {token(u) for u in raw_ids}
+    assert not set(labels) & set(raw_ids)
+    past = query(root, f"SELECT user_id FROM segment_history WHERE as_of_date = '{BACKFILL[0]}'")["user_id"]
+    assert set(past) <= set(labels)  # the same token for a user on every date
+    export_ids = set()
+    for path in (root / "exports" / DEMO_AS_OF).glob("segment_*.csv"):
+        with path.open() as handle:
+            export_ids |= {row["user_id"] for row in csv.DictReader(handle)}
+    assert export_ids == set(labels)
+
+
+def test_no_pii_in_any_published_table_or_export(history_workspace, demo_landing):
+    root = history_workspace["root"]
+    users = pd.read_csv(demo_landing / "users.csv")
+    pii_values = {str(v) for c in PII_COLUMNS for v in users[c].dropna()}
+    assert len(pii_values) > 1000
+    with duckdb.connect(str(root / "segments.duckdb"), read_only=True) as con:
+        columns = con.execute("SELECT table_name, column_name, data_type FROM information_schema.columns").fetchall()
+        assert {c for _, c, _ in columns}.isdisjoint(PII_COLUMNS)
+        for table, column, data_type in columns:
+            if data_type.startswith("VARCHAR"):
+                values = {str(v[0]) for v in con.execute(f'SELECT DISTINCT "{column}" FROM {table}').fetchall()}
+                assert not values & pii_values, f"{table}.{column} holds PII"
+    exports = list((root / "exports" / DEMO_AS_OF).glob("segment_*.csv"))
+    assert exports
+    for path in exports:
+        text = path.read_text()
+        assert not any(value in text for value in list(pii_values)[:2000]), path
+
+
+def test_exports_one_file_per_segment(history_workspace):
+    root = history_workspace["root"]
+    folder = root / "exports" / DEMO_AS_OF
+    sizes = query(root, "SELECT segment_id, count(*) AS n FROM segment_labels GROUP BY 1").set_index("segment_id")["n"]
+    files = sorted(folder.glob("segment_*.csv"))
+    assert len(files) == len(sizes)
+    for path in files:
+        segment_id = int(path.name.split("_")[1])
+        rows = pd.read_csv(path)
+        assert len(rows) == sizes[segment_id]
+        assert list(rows.columns) == ["user_id", "segment_id", "segment_name", "value_tier", "tags",
+                                      "churn_probability", "rfm_segment", "lifecycle_stage", "as_of_date"]
+    assert (folder / "manifest.json").exists()
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no half-written folder left
+
+
+def test_summaries_and_rules_are_published_per_date(history_workspace):
+    root = history_workspace["root"]
+    summary = query(root, "SELECT * FROM segment_summary")
+    assert set(summary["as_of_date"].astype(str)) == {*BACKFILL, DEMO_AS_OF}
+    latest = summary[summary["as_of_date"].astype(str) == DEMO_AS_OF]
+    assert latest["share"].sum() == pytest.approx(1.0, abs=0.01)
+    assert latest["revenue_share_90d"].sum() == pytest.approx(1.0, abs=0.01)
+    assert latest["users"].min() >= 10
+    rfm = query(root, "SELECT * FROM rfm_summary")
+    assert rfm["users"].min() >= 10 and len(rfm) >= 5
+    rules = query(root, "SELECT * FROM segment_associations")
+    assert {"segment_name", "antecedent", "consequent", "support", "confidence", "lift"} <= set(rules.columns)
+    assert (rules["rule_baskets"] >= 10).all()
+
+
+def test_backfill_refuses_dates_after_the_data(history_workspace):
+    from segmentation_pipeline.backfill import BackfillError, check_dates
+
+    with pytest.raises(BackfillError, match="after the current as-of date 2026-06-30"):
+        check_dates([date(2026, 7, 2)], date(2026, 6, 30))
