@@ -32,6 +32,13 @@ def main() -> int:
             "SELECT rfm_segment, count(*) FROM segment_labels GROUP BY 1 ORDER BY 2 DESC, 1"
         ).fetchall():
             print(f"  {name:<40} {count:>8}")
+        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
+        dates = con.execute("SELECT count(DISTINCT as_of_date) FROM segment_history").fetchone()[0] \
+            if "segment_history" in tables else 0
+    print(f"\nTables: {', '.join(tables)} (history: {dates} as-of date(s); see README 'Querying the results').")
+    exports = load_settings().exports_dir / str(as_of)
+    if exports.exists():
+        print(f"Exports (one file per segment): {exports}")
     print("\nQuery it (read-only, safe while a run is in progress):")
     cli = Path(sys.executable).with_name("duckdb")
     cli_name = os.path.relpath(cli) if cli.exists() else "duckdb"
