@@ -8,7 +8,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: install demo demo-data run summary test ui clean
+.PHONY: install demo demo-data run summary test ui clean bench
 
 install: $(VENV)/.installed
 
@@ -41,3 +41,9 @@ ui: install $(DAGSTER_HOME)/dagster.yaml
 
 clean:
 	rm -rf data .dagster_home dbt_project/target dbt_project/logs
+
+# Benchmark (issue #6, BENCHMARKS.md): SIZE = 2k, 100k or 1m users (or a number); results in benchmarks/results/.
+# Extra options in BENCH_ARGS, e.g. "--incremental-day", "--ref HEAD", "--skip-baseline".
+bench: SIZE ?= 100k
+bench: install
+	$(BIN)/python -m benchmarks.run --size $(SIZE) $(BENCH_ARGS)
