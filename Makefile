@@ -33,7 +33,19 @@ run: install $(DAGSTER_HOME)/dagster.yaml
 summary: install
 	$(BIN)/python -m segmentation_pipeline.report
 
-test: install
+# Debian's Chromium for the UI browser test (tests/test_ui_browser.py), installed when missing;
+# Playwright drives /usr/bin/chromium and never downloads a browser of its own.
+.PHONY: browser
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+CHROMIUM := /usr/bin/chromium
+
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
+	fi
+
+test: install browser
 	$(BIN)/python -m pytest
 
 ui: install $(DAGSTER_HOME)/dagster.yaml
