@@ -29,7 +29,7 @@ UI_TIMEOUT_MS = 60_000
 expect.set_options(timeout=UI_TIMEOUT_MS)  # pages and launches take seconds on a busy 2-core machine
 
 
-def _job_groups() -> set[str]:
+def _asset_groups() -> set[str]:
     """Every asset group of the code location, from the Definitions (not a hard-coded list)."""
     from segmentation_pipeline.definitions import defs
 
@@ -42,11 +42,16 @@ def server(pytestconfig: pytest.Config) -> DagsterServer:
 
 
 @pytest.fixture(scope="module")
-def screenshots() -> Path:
+def screenshots(pytestconfig: pytest.Config) -> Path:
     folder = artifacts_dir()
     for old in folder.glob("*.png"):
         old.unlink()
-    print(f"\nUI screenshots: {folder}")
+    message = f"UI screenshots: {folder}"
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:  # shown even when pytest captures output
+        reporter.write_line(f"\n{message}")
+    else:
+        print(message)
     return folder
 
 
@@ -113,7 +118,7 @@ def _metadata_row(page: Page, key: str):
 
 
 def test_asset_graph_shows_every_group(page: Page, server: DagsterServer, screenshots: Path):
-    groups = _job_groups()
+    groups = _asset_groups()
     assert {"ingest", "staging", "features", "models", "publish"} <= groups
     page.goto(f"{server.url}/asset-groups")
     graph_groups = page.locator("svg foreignObject.group")
@@ -129,7 +134,9 @@ def test_materialize_all_succeeds(ui_run: str, server: DagsterServer):
     assert runs[ui_run]["status"] == "SUCCESS"
 
 
-def test_published_asset_page_shows_row_count_segments_and_freshness(ui_run: str, page: Page, server: DagsterServer, screenshots: Path):
+def test_published_asset_page_shows_row_count_segments_and_freshness(
+    ui_run: str, page: Page, server: DagsterServer, screenshots: Path
+):
     page.goto(f"{server.url}/assets/{PUBLISHED_ASSET}")
     # dagster/row_count is shown in the Status section as "Row count".
     row_count = page.get_by_text("Row count", exact=True).locator("xpath=..")

@@ -3,7 +3,8 @@
 The server runs from the venv with `workspace.yaml`, a temporary DAGSTER_HOME (telemetry off) and
 SEGMENTATION_* paths in a temporary folder holding a small generated shop. It is started once per
 pytest session, in its own process group, and that whole group (webserver, daemon, code server and
-run workers) is stopped by process-group id when the session ends.
+run workers) is stopped by process-group id when the session ends; its log is then copied to
+test-artifacts/ui/dagster_dev.log and the temporary folder removed.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +30,7 @@ from segmentation_pipeline.demo_data import generate
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "ui"
+LOG_NOTE = f"server log: {ARTIFACTS / 'dagster_dev.log'} (copied there when the server stops)"
 DEMO_AS_OF = "2026-06-30"
 DEMO_USERS = 1500
 SERVER_START_TIMEOUT = 240
@@ -78,7 +81,7 @@ class DagsterServer:
             if status in ("SUCCESS", "FAILURE", "CANCELED"):
                 return status
             time.sleep(3)
-        raise TimeoutError(f"run {run_id} still {status} after {timeout:.0f}s; server log: {self.log_path}")
+        raise TimeoutError(f"run {run_id} still {status} after {timeout:.0f}s; {LOG_NOTE}")
 
     def runs(self) -> list[dict]:
         data = self.graphql("{ runsOrError { ... on Runs { results { runId status jobName } } } }")
@@ -96,7 +99,7 @@ class DagsterServer:
 
     def check_alive(self) -> None:
         if self.process.poll() is not None:
-            raise RuntimeError(f"dagster dev exited with {self.process.returncode}; log: {self.log_path}")
+            raise RuntimeError(f"dagster dev exited with {self.process.returncode}; {LOG_NOTE}")
 
 
 def _free_port() -> int:
@@ -176,7 +179,7 @@ def start_server() -> DagsterServer:
         while not _location_loaded(server):
             server.check_alive()
             if time.monotonic() > deadline:
-                raise TimeoutError(f"dagster dev not ready after {SERVER_START_TIMEOUT}s; log: {log_path}")
+                raise TimeoutError(f"dagster dev not ready after {SERVER_START_TIMEOUT}s; {LOG_NOTE}")
             time.sleep(2)
     except BaseException:
         stop_server(server)
@@ -228,6 +231,10 @@ def stop_server(server: DagsterServer, grace: float = 20) -> None:
     left = group_members(pgid)
     if left:
         raise RuntimeError(f"processes of dagster dev still running: {[p.pid for p in left]}")
+    # Keep the server's log beside the screenshots; drop the temporary shop, warehouse and Dagster home.
+    if server.log_path.exists():
+        shutil.copy(server.log_path, artifacts_dir() / "dagster_dev.log")
+    shutil.rmtree(server.root, ignore_errors=True)
 
 
 _SERVER: DagsterServer | None = None
