@@ -29,7 +29,7 @@ AS_OF_PARTITIONS = dg.DailyPartitionsDefinition(start_date="2020-01-01", end_off
     owners=["team:data"],
     kinds={"dbt", "scikit-learn", "duckdb"},
     description=(
-        "Past slices of `segment_history` (one per partition = as-of date): dbt rebuilds the features as of each "
+        "Past slices of `segment_history` (grain: one partition per as-of date, one row per user in it): dbt rebuilds the features as of each "
         "date into the `*_history` schemas, the model behind the current segments assigns the users and the "
         "current churn model scores them; then the published file is rebuilt so segment_history, "
         "segment_summary, segment_migration and segment_effects include them. Launch a backfill over a date "

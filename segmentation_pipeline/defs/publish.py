@@ -29,26 +29,26 @@ PUBLISHED = {
         f"then written atomically as table `segment_labels` {WHERE}. Columns: {', '.join(PUBLISHED_COLUMNS)}."
     ),
     "segment_history": (
-        "Membership over time: one row per user and as-of date (segment, RFM segment, lifecycle stage, value "
+        "Membership over time (grain: one row per user × as-of date) (segment, RFM segment, lifecycle stage, value "
         f"tier, churn probability, model version); table `segment_history` {WHERE}. Re-running a date replaces "
         "its rows; older dates come from the `segment_history_backfill` job."
     ),
     "segment_summary": (
-        "KPIs per segment and as-of date: users, share, revenue 30/90 days and its share, average order value, "
+        "KPIs per segment (grain: one row per segment × as-of date): users, share, revenue 30/90 days and its share, average order value, "
         "repurchase rate, purchase conversion, mean churn probability, top categories, median profile; "
         f"table `segment_summary` {WHERE}. Groups under privacy.min_group_size users are suppressed."
     ),
-    "rfm_summary": f"The same KPIs per RFM segment and as-of date; table `rfm_summary` {WHERE}.",
+    "rfm_summary": f"The same KPIs per RFM segment (grain: one row per RFM segment × as-of date); table `rfm_summary` {WHERE}.",
     "segment_migration": (
-        "Users moving from each segment to each other between the two latest as-of dates (new and departed "
+        "Users moving from each segment to each other (grain: one row per from-segment × to-segment) between the two latest as-of dates (new and departed "
         f"users included); table `segment_migration` {WHERE}. Any two dates: `segment_moves(from, to)`."
     ),
     "segment_effects": (
-        "How each segment converted after each as-of date until the next one: share that purchased and revenue "
+        "How each segment converted after each as-of date until the next one (grain: one row per segment × as-of date): share that purchased and revenue "
         f"per user, against everyone else; table `segment_effects` {WHERE}."
     ),
     "segment_associations": (
-        "Per segment, category association rules mined with FP-growth on the last year's completed orders "
+        "Category association rules (grain: one row per segment × rule) mined with FP-growth on the last year's completed orders "
         f"(antecedent, consequent, support, confidence, lift); table `segment_associations` {WHERE}."
     ),
 }
@@ -126,7 +126,7 @@ def publish_segments(context: dg.AssetExecutionContext):
     owners=["team:marketing"],
     kinds={"csv"},
     description=(
-        "Activation exports: one file per segment (user_id, segment, value tier, tags, churn probability, RFM "
+        "Activation exports (grain: one file per segment, one line per user; user_id, segment, value tier, tags, churn probability, RFM "
         "segment, lifecycle stage) in SEGMENTATION_EXPORTS_DIR/<as_of_date>/ (default data/exports), CSV or "
         "Parquet (analytics.exports_format), with manifest.json; ids are pseudonyms when SEGMENTATION_ID_SECRET is set."
     ),

@@ -24,14 +24,15 @@ class SegmentMatch:
     max_segment_id: int  # highest id ever used, for the next refit
 
     def changes(self) -> pd.DataFrame:
-        return self.report[self.report["status"] != "kept"]
+        """Segments whose meaning moved since the previous model (empty on a first fit)."""
+        return self.report[self.report["status"].isin(["changed", "new"])]
 
 
 def first_ids(k: int) -> SegmentMatch:
     """No previous model: ids 1..k in the model's own order (1 = largest)."""
     ids = np.arange(1, k + 1)
     report = pd.DataFrame({"segment_id": ids, "previous_segment_id": pd.array([None] * k, dtype="Int64"),
-                           "status": "new"})
+                           "status": "first fit"})
     return SegmentMatch(ids, report, [], k)
 
 
