@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 
 $(DAGSTER_HOME)/dagster.yaml:
 	mkdir -p $(DAGSTER_HOME)
-	printf 'telemetry:\n  enabled: false\n' > $@
+	printf 'telemetry:\n  enabled: false\n# One warehouse writer at a time: the nightly job and a history backfill queue behind each other.\nconcurrency:\n  runs:\n    tag_concurrency_limits:\n      - key: segmentation/warehouse\n        limit: 1\n' > $@
 
 demo: install demo-data run summary
 

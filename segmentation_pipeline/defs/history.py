@@ -12,6 +12,7 @@ from segmentation_pipeline.backfill import (
     HISTORY_SCHEMA_SUFFIX, BackfillError, check_dates, current_models, record_past_date,
 )
 from segmentation_pipeline.defs.dbt import dbt_project, dbt_vars
+from segmentation_pipeline.defs.jobs import WAREHOUSE_WRITER
 from segmentation_pipeline.release import PublishRejected, publish
 from segmentation_pipeline.settings import load_settings
 from segmentation_pipeline.warehouse import warehouse_connection
@@ -76,6 +77,7 @@ segment_history_job = dg.define_asset_job(
     "segment_history_backfill_job",
     selection=dg.AssetSelection.assets("segment_history_backfill"),
     partitions_def=AS_OF_PARTITIONS,
+    tags=WAREHOUSE_WRITER,
     description="Rebuild segment_history for past as-of dates (backfill a partition range).",
 )
 

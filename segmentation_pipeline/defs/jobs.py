@@ -9,10 +9,15 @@ import dagster as dg
 
 from segmentation_pipeline.settings import load_settings
 
+# Runs carrying this tag queue behind each other (tag_concurrency_limits in $DAGSTER_HOME/dagster.yaml,
+# written by the Makefile): DuckDB allows one writer per warehouse file.
+WAREHOUSE_WRITER = {"segmentation/warehouse": "writer"}
+
 segmentation_job = dg.define_asset_job(
     "segmentation_job",
     # The history backfill is partitioned by past as-of dates and has its own job.
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups("history"),
+    tags=WAREHOUSE_WRITER,
     description="Landing files to published segment_labels: ingest, dbt build, clustering, publish.",
 )
 
