@@ -33,6 +33,7 @@ class Measurement:
     cpu_seconds: float = 0.0  # user + system of the tree, from the kernel (getrusage of reaped children)
     machine_busy_cores: float = 0.0  # average cores busy on the whole machine during the run
     log: str = ""
+    processes: dict[str, list[float]] = field(default_factory=dict)  # command -> [first seen, last seen, count]
 
     @property
     def wall_seconds(self) -> float:
@@ -59,8 +60,22 @@ def _tree(root: psutil.Process) -> list[psutil.Process]:
         return []
 
 
-def _sampler(root: psutil.Process, stop: threading.Event, samples: list[Sample], interval: float) -> None:
+def _command(proc: psutil.Process) -> str:
+    """A short name for a process: the program and the first arguments (`python -m dagster ...`)."""
+    try:
+        words = proc.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return "?"
+    words = [w.rsplit("/", 1)[-1] for w in words[:4]]
+    return " ".join(words)[:80] or "?"
+
+
+def _sampler(
+    root: psutil.Process, stop: threading.Event, samples: list[Sample], interval: float,
+    seen: dict[str, list[float]],
+) -> None:
     cpu_by_pid: dict[tuple[int, float], float] = {}
+    names: dict[tuple[int, float], str] = {}
     while True:
         rss, count = 0, 0
         for proc in _tree(root):
@@ -72,6 +87,10 @@ def _sampler(root: psutil.Process, stop: threading.Event, samples: list[Sample],
                 continue
             rss += mem
             count += 1
+            if key not in names:
+                names[key] = _command(proc)
+                seen.setdefault(names[key], [time.time(), time.time(), 0])[2] += 1
+            seen[names[key]][1] = time.time()
             cpu_by_pid[key] = cpu.user + cpu.system  # reaped children are still in cpu_by_pid
         if count:
             samples.append(Sample(time.time(), rss, sum(cpu_by_pid.values()), count))
@@ -91,6 +110,7 @@ def run_measured(
     usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy_before = _busy_seconds(psutil.cpu_times())
     samples: list[Sample] = []
+    seen: dict[str, list[float]] = {}
     stop = threading.Event()
     with open(log_path, "w", encoding="utf-8") as log:
         start = time.time()
@@ -101,7 +121,7 @@ def run_measured(
             root = None
         thread = None
         if root is not None:
-            thread = threading.Thread(target=_sampler, args=(root, stop, samples, interval), daemon=True)
+            thread = threading.Thread(target=_sampler, args=(root, stop, samples, interval, seen), daemon=True)
             thread.start()
         try:
             returncode = proc.wait()
@@ -128,6 +148,7 @@ def run_measured(
         cpu_seconds=cpu,
         machine_busy_cores=(busy_after - busy_before) / wall,
         log=text[-4000:],
+        processes=seen,
     )
 
 

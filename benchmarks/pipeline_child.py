@@ -24,4 +24,7 @@ sys.argv = [
     "-j", "segmentation_job",
     "-c", "segmentation_pipeline/run_logging.yaml",
 ]
-sys.exit(main())
+try:
+    main()
+finally:  # click exits with SystemExit; what follows is interpreter shutdown (teardown_breakdown)
+    probes.record({"name": "cli_returned", "start": time.time(), "end": time.time()})

@@ -15,6 +15,12 @@ def _stage(result: dict | None, name: str) -> float:
     return next((row["seconds"] for row in result["stages"] if row["stage"] == name), 0.0)
 
 
+def _stage_cpu(result: dict | None, *names: str) -> float:
+    if not result:
+        return 0.0
+    return sum(row["cpu_seconds"] for row in result["stages"] if row["stage"] in names)
+
+
 def _step_seconds(result: dict, prefix: str) -> float:
     return sum(s["seconds"] for s in result["details"].get("steps", []) if s["key"].startswith(prefix))
 
@@ -31,6 +37,8 @@ def comparisons(results: dict) -> dict:
         out["time_vs_baseline"] = _ratio(ours["wall_seconds"], baseline["wall_seconds"])
         out["speedup_vs_baseline"] = _ratio(baseline["wall_seconds"], ours["wall_seconds"])
         out["memory_vs_baseline"] = _ratio(ours["peak_rss_bytes"], baseline["peak_rss_bytes"])
+        # CPU seconds are much less sensitive than wall time to other work sharing the machine.
+        out["cpu_seconds_vs_baseline"] = _ratio(ours["cpu_seconds"], baseline["cpu_seconds"])
     if floor:
         query = _stage(floor, "query")
         work = sum(_stage(ours, s) for s in ("ingestion", "dbt_staging", "feature_matrix"))
@@ -39,6 +47,9 @@ def comparisons(results: dict) -> dict:
         out["feature_matrix_vs_floor"] = _ratio(_stage(ours, "feature_matrix"), query)
         out["landing_to_features_vs_floor"] = _ratio(work, query)
         out["landing_to_features_all_dbt_vs_floor"] = _ratio(whole, query)
+        out["landing_to_features_cpu_vs_floor_cpu"] = _ratio(
+            _stage_cpu(ours, "ingestion", "dbt_staging", "feature_matrix"), _stage_cpu(floor, "query")
+        )
         out["feature_definitions"] = {
             "feature_matrix": "dbt intermediate models + user_features (node time)",
             "landing_to_features": "ingestion + dbt_staging + feature_matrix: read, type, aggregate (the floor's work)",
@@ -48,11 +59,13 @@ def comparisons(results: dict) -> dict:
     out["orchestration_overhead"] = {
         "seconds": round(sum(overhead.values()), 3),
         "share": round(sum(overhead.values()) / ours["wall_seconds"], 4),
+        "cpu_share": round(_stage_cpu(ours, *OVERHEAD_STAGES) / max(ours["cpu_seconds"], 1e-9), 4),
         "components": overhead,
     }
     if day:
         out["incremental_day_seconds"] = day["wall_seconds"]
         out["incremental_day_vs_full"] = _ratio(day["wall_seconds"], ours["wall_seconds"])
+        out["incremental_day_cpu_vs_full"] = _ratio(day["cpu_seconds"], ours["cpu_seconds"])
     return out
 
 
@@ -127,3 +140,31 @@ def print_report(report: dict) -> None:
     for t in report["targets"]:
         print(f"  [{t['status']:>12}] {t['target']}: {t['value']} (limit {t['limit']}) {t['note']}")
     print(f"\nreproduce: {report['reproduce']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m benchmarks.report RESULTS.json`: print a saved run, comparisons and targets recomputed
+    from its stored measurements (--update writes them back into the file)."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.report", description=main.__doc__)
+    p.add_argument("results", type=Path, nargs="+")
+    p.add_argument("--update", action="store_true", help="write the recomputed comparisons into the file")
+    args = p.parse_args(argv)
+    for path in args.results:
+        report = json.loads(path.read_text())
+        recomputed = comparisons(report["results"])
+        if recomputed != report["comparisons"]:
+            report["comparisons"] = recomputed
+            report["comparisons_recomputed_from_the_measurements_by"] = "python -m benchmarks.report --update"
+        report["targets"] = targets(report["users"], report["comparisons"], report["results"])
+        print_report(report)
+        if args.update:
+            path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

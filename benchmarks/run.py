@@ -137,6 +137,18 @@ def measure_script(program: str, script: str, args: list[str], source: Path, log
     return program_result(program, m, stages.attribute_simple(m, spans), details)
 
 
+def memory_timeline(m: Measurement, points: int = 400) -> list[list[float]]:
+    """[seconds since start, tree RSS MiB, processes], at most `points` rows (each the max of its slice)."""
+    samples = m.samples
+    step = max(1, -(-len(samples) // points))
+    out = []
+    for i in range(0, len(samples), step):
+        chunk = samples[i:i + step]
+        top = max(chunk, key=lambda s: s.rss)
+        out.append([round(top.t - m.start, 2), round(top.rss / 2**20), max(s.processes for s in chunk)])
+    return out
+
+
 def program_result(program: str, m: Measurement, attribution: stages.Attribution, details: dict) -> dict:
     wall = m.wall_seconds
     return {
@@ -150,6 +162,11 @@ def program_result(program: str, m: Measurement, attribution: stages.Attribution
         "machine_busy_cores": round(m.machine_busy_cores, 2),
         "other_processes_busy_cores": round(m.others_busy_cores, 2),
         "memory_samples": len(m.samples),
+        "memory_timeline": memory_timeline(m),
+        "processes_seen": [
+            {"command": cmd, "count": int(n), "first_seen_s": round(a - m.start, 2), "last_seen_s": round(b - m.start, 2)}
+            for cmd, (a, b, n) in sorted(m.processes.items(), key=lambda kv: kv[1][0])
+        ],
         "stages": stages.stage_table(program, m, attribution),
         "details": details,
         "log_tail": m.log[-1500:] if m.returncode else "",

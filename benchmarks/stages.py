@@ -230,11 +230,16 @@ def attribute_ours(measurement: Measurement, log: RunLog, spans: list[dict[str, 
             merge(attribution, partition(a, b, inner, step_stage(key)))
     ready = next((float(e["start"]) for e in spans if e["name"] == "interpreter_ready"), None)
     loaded = next((float(e["end"]) for e in spans if e["name"] == "load_code_location"), None)
+    returned = next((float(e["end"]) for e in spans if e["name"] == "cli_returned"), None)
     details = {
         "startup_breakdown": {
             "python_start": round(ready - measurement.start, 3) if ready else None,
             "load_code_location": round(loaded - ready, 3) if ready and loaded else None,
             "dagster_cli_until_run_start": round(run_start - loaded, 3) if loaded else None,
+        },
+        "teardown_breakdown": {
+            "until_dagster_cli_returned": round(returned - last_end, 3) if returned else None,
+            "interpreter_exit": round(measurement.end - returned, 3) if returned else None,
         },
         "run_id": log.run_id,
         "run_status": log.status,
@@ -289,7 +294,7 @@ def _dbt_detail(step: str, window: Span, invocation: DbtInvocation, launched: fl
 def _probe_totals(spans: list[dict[str, Any]]) -> list[dict]:
     totals: dict[str, list[float]] = {}
     for entry in spans:
-        if entry["name"] in (MISSING_PROBE, "interpreter_ready", "dbt_cli_start"):
+        if entry["name"] in (MISSING_PROBE, "interpreter_ready", "dbt_cli_start", "cli_returned"):
             continue
         total = totals.setdefault(entry["name"], [0, 0.0])
         total[0] += 1
