@@ -1,7 +1,8 @@
 -- Events with a per-user session key: the tracker's session_id when present;
 -- otherwise events without a session_id are grouped by inactivity, a new
 -- session starting when the gap since the user's previous session-less event
--- exceeds session_gap_minutes.
+-- exceeds session_gap_minutes. Only the session-less events go through the
+-- window functions (they sort by user and time); the others pass straight on.
 with
 
 events as (
@@ -11,15 +12,30 @@ events as (
 
 ),
 
+tracked as (
+
+    select
+        event_id,
+        user_id,
+        'id:' || session_id as session_key,
+        event_type,
+        category,
+        occurred_at
+    from events
+    where session_id is not null
+
+),
+
 gaps as (
 
     select
         *,
         lag(occurred_at) over (
-            partition by user_id, session_id is null
+            partition by user_id
             order by occurred_at, event_id
         ) as previous_occurred_at
     from events
+    where session_id is null
 
 ),
 
@@ -28,7 +44,6 @@ flagged as (
     select
         *,
         case
-            when session_id is not null then 0
             when previous_occurred_at is null then 1
             when occurred_at - previous_occurred_at
                 > interval '{{ var("session_gap_minutes") }} minutes' then 1
@@ -43,7 +58,7 @@ numbered as (
     select
         *,
         sum(starts_inferred_session) over (
-            partition by user_id, session_id is null
+            partition by user_id
             order by occurred_at, event_id
             rows between unbounded preceding and current row
         ) as inferred_session_number
@@ -51,15 +66,12 @@ numbered as (
 
 ),
 
-sessionized as (
+inferred as (
 
     select
         event_id,
         user_id,
-        case
-            when session_id is not null then 'id:' || session_id
-            else 'gap:' || cast(inferred_session_number as varchar)
-        end as session_key,
+        'gap:' || cast(inferred_session_number as varchar) as session_key,
         event_type,
         category,
         occurred_at
@@ -67,4 +79,6 @@ sessionized as (
 
 )
 
-select * from sessionized
+select * from tracked
+union all
+select * from inferred
