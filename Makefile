@@ -8,7 +8,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: install demo demo-data run summary test ui clean bench
+.PHONY: install demo demo-data run backfill summary test ui clean bench
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,11 @@ demo-data: install
 
 run: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster job execute -m segmentation_pipeline -j segmentation_job -c segmentation_pipeline/run_logging.yaml
+
+# Past as-of dates into segment_history (after one run): make backfill FROM=2026-06-01 TO=2026-06-29
+backfill: install $(DAGSTER_HOME)/dagster.yaml
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD"; exit 2; }
+	$(BIN)/dagster asset materialize -m segmentation_pipeline --select segment_history_backfill --partition-range $(FROM)...$(TO)
 
 summary: install
 	$(BIN)/python -m segmentation_pipeline.report
