@@ -7,6 +7,9 @@
     expression; the first failing branch gives the row its reason. They work on
     the raw values as delivered, cast to VARCHAR (columns `raw_<column>`, see
     as_delivered), so they behave the same for CSV text and native Parquet types.
+
+    Every model has the same skeleton: source (dq_delivered_rows) -> typed ->
+    flagged (failed_rule) -> checked (dq_checked_rows) -> the final select.
 -#}
 
 {#- `cast(<column> as varchar) as raw_<column>` for every column: the values as delivered. -#}
@@ -14,6 +17,49 @@
     {%- for column in columns %}
         cast({{ adapter.quote(column) }} as varchar) as {{ adapter.quote('raw_' ~ column) }}{{ ',' if not loop.last }}
     {%- endfor %}
+{%- endmacro %}
+
+{#-
+    The delivered rows of `relation`: `columns` and the lineage columns
+    (_source_file, _source_row), plus `key_is_repeated`: true when the row's
+    `key` (a list of id columns) occurs in more than one row. The key is
+    compared as typed, clean_cast(column, 'varchar'), which must stay the way
+    typed types the key columns (else a conflict could go unseen): ' o1' and
+    'o1' are the same key, and all NULL/blank keys are one key.
+
+    Exact duplicates (the same values in every column, the key included) and
+    duplicate_id_conflicts (a later delivery of the same key) need another row
+    with the same key, so only rows with key_is_repeated can be either:
+    dq_checked_rows runs the window functions on those rows alone, usually a
+    small share of the table, instead of sorting every row twice.
+-#}
+{% macro dq_delivered_rows(relation, columns, key) -%}
+    {%- set typed_key = [] -%}
+    {%- for column in key -%}
+        {%- do typed_key.append(clean_cast(adapter.quote(column), 'varchar')) -%}
+    {%- endfor %}
+    select
+        {%- for column in columns %}
+        {{ adapter.quote(column) }},
+        {%- endfor %}
+        _source_file,
+        _source_row,
+        repeated_keys.key_is_repeated is not null as key_is_repeated
+    from {{ relation }}
+    left join (
+        select
+            {%- for expression in typed_key %}
+            {{ expression }} as repeated_key_{{ loop.index }},
+            {%- endfor %}
+            true as key_is_repeated
+        from {{ relation }}
+        group by all
+        having count(*) > 1
+    ) as repeated_keys
+        on {% for expression in typed_key -%}
+            {{ expression }} is not distinct from repeated_keys.repeated_key_{{ loop.index }}
+            {{- ' and ' if not loop.last }}
+        {%- endfor %}
 {%- endmacro %}
 
 {#-
@@ -121,6 +167,46 @@
             order by {{ latest_delivery_first() }}
         ) > 1 then 'duplicate_id_conflict'
     end
+{%- endmacro %}
+
+{#-
+    The verdict of every row of `relation` (the model's `flagged`: typed rows
+    with `failed_rule` and `key_is_repeated`, see dq_delivered_rows): all its
+    columns except those two, then is_exact_duplicate and quarantine_reason.
+
+    A row whose `key` occurs once is no exact duplicate and has no conflicting
+    delivery: its verdict is its failed rule, no window function needed. The
+    rows whose key is repeated get is_exact_duplicate and dq_quarantine_reason;
+    their windows partition by the key (or by every column, the key included),
+    so each window sees the same rows as it would over the whole table.
+
+    Both branches read `relation`: declare it, and the CTEs it reads, `as not
+    materialized`. Else DuckDB keeps a copy of every row in memory; inlined,
+    each branch's key_is_repeated filter is pushed below typed, so each branch
+    types and checks its own rows only.
+-#}
+{% macro dq_checked_rows(relation, columns, key) -%}
+    -- key delivered once: the first failed rule decides
+    select
+        * exclude (failed_rule, key_is_repeated),
+        false as is_exact_duplicate,
+        failed_rule as quarantine_reason
+    from {{ relation }}
+    where not key_is_repeated
+
+    union all by name
+
+    -- key delivered more than once: exact duplicates, then rules, then conflicts
+    select
+        * exclude (failed_rule, key_is_repeated),
+        {{ dq_quarantine_reason(key | join(', ')) }} as quarantine_reason
+    from (
+        select
+            *,
+            {{ is_exact_duplicate(columns) }} as is_exact_duplicate
+        from {{ relation }}
+        where key_is_repeated
+    )
 {%- endmacro %}
 
 {#-

@@ -6,17 +6,19 @@
     'event_id', 'user_id', 'event_type', 'occurred_at', 'session_id', 'product_id',
     'category', 'duration_seconds',
 ] %}
+{%- set key = ['event_id'] %}
 
+-- `not materialized`: checked reads flagged (so typed and source) twice, once
+-- per branch (dq_checked_rows); materialized, DuckDB would hold every row in memory.
 with
 
-source as (
+source as not materialized (
 
-    select {{ columns | join(', ') }}, _source_file, _source_row
-    from {{ source('raw', 'events') }}
+    {{ dq_delivered_rows(source('raw', 'events'), columns, key) }}
 
 ),
 
-typed as (
+typed as not materialized (
 
     select
         ---------- ids
@@ -39,6 +41,9 @@ typed as (
         {{ clean_cast('_source_file', 'varchar') }} as _source_file,
         {{ clean_cast('_source_row', 'bigint') }} as _source_row,
 
+        ---------- row check: another row has the same key (dq_delivered_rows)
+        key_is_repeated,
+
         ---------- as delivered (VARCHAR): input of the rules and of the quarantine
         {{ as_delivered(columns) }}
 
@@ -46,11 +51,10 @@ typed as (
 
 ),
 
-flagged as (
+flagged as not materialized (
 
     select
         *,
-        {{ is_exact_duplicate(columns) }} as is_exact_duplicate,
         case
             {{ dq_missing('raw_event_id', 'missing_id') }}
             {{ dq_missing('raw_user_id', 'missing_user_id') }}
@@ -67,10 +71,7 @@ flagged as (
 
 checked as (
 
-    select
-        * exclude (failed_rule),
-        {{ dq_quarantine_reason('event_id') }} as quarantine_reason
-    from flagged
+    {{ dq_checked_rows('flagged', columns, key) }}
 
 )
 

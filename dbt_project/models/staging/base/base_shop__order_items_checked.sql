@@ -3,17 +3,19 @@
 -- keeps the clean rows, quarantine_shop__order_items the quarantined ones.
 -- Order lines carry no timestamp, so no timestamp rules apply.
 {%- set columns = ['order_id', 'product_id', 'category', 'quantity', 'unit_price'] %}
+{%- set key = ['order_id', 'product_id'] %}
 
+-- `not materialized`: checked reads flagged (so typed and source) twice, once
+-- per branch (dq_checked_rows); materialized, DuckDB would hold every row in memory.
 with
 
-source as (
+source as not materialized (
 
-    select {{ columns | join(', ') }}, _source_file, _source_row
-    from {{ source('raw', 'order_items') }}
+    {{ dq_delivered_rows(source('raw', 'order_items'), columns, key) }}
 
 ),
 
-typed as (
+typed as not materialized (
 
     select
         ---------- ids
@@ -31,6 +33,9 @@ typed as (
         {{ clean_cast('_source_file', 'varchar') }} as _source_file,
         {{ clean_cast('_source_row', 'bigint') }} as _source_row,
 
+        ---------- row check: another row has the same key (dq_delivered_rows)
+        key_is_repeated,
+
         ---------- as delivered (VARCHAR): input of the rules and of the quarantine
         {{ as_delivered(columns) }}
 
@@ -38,11 +43,10 @@ typed as (
 
 ),
 
-flagged as (
+flagged as not materialized (
 
     select
         *,
-        {{ is_exact_duplicate(columns) }} as is_exact_duplicate,
         case
             {{ dq_missing('raw_order_id', 'missing_id') }}
             {{ dq_missing('raw_product_id', 'missing_id') }}
@@ -55,10 +59,7 @@ flagged as (
 
 checked as (
 
-    select
-        * exclude (failed_rule),
-        {{ dq_quarantine_reason('order_id, product_id') }} as quarantine_reason
-    from flagged
+    {{ dq_checked_rows('flagged', columns, key) }}
 
 )
 

@@ -2,17 +2,19 @@
 -- (rules and their order: docs block dq_rules). stg_shop__orders keeps the
 -- clean rows, quarantine_shop__orders the quarantined ones.
 {%- set columns = ['order_id', 'user_id', 'ordered_at', 'amount', 'status', 'items'] %}
+{%- set key = ['order_id'] %}
 
+-- `not materialized`: checked reads flagged (so typed and source) twice, once
+-- per branch (dq_checked_rows); materialized, DuckDB would hold every row in memory.
 with
 
-source as (
+source as not materialized (
 
-    select {{ columns | join(', ') }}, _source_file, _source_row
-    from {{ source('raw', 'orders') }}
+    {{ dq_delivered_rows(source('raw', 'orders'), columns, key) }}
 
 ),
 
-typed as (
+typed as not materialized (
 
     select
         ---------- ids
@@ -33,6 +35,9 @@ typed as (
         {{ clean_cast('_source_file', 'varchar') }} as _source_file,
         {{ clean_cast('_source_row', 'bigint') }} as _source_row,
 
+        ---------- row check: another row has the same key (dq_delivered_rows)
+        key_is_repeated,
+
         ---------- as delivered (VARCHAR): input of the rules and of the quarantine
         {{ as_delivered(columns) }}
 
@@ -40,11 +45,10 @@ typed as (
 
 ),
 
-flagged as (
+flagged as not materialized (
 
     select
         *,
-        {{ is_exact_duplicate(columns) }} as is_exact_duplicate,
         case
             {{ dq_missing('raw_order_id', 'missing_id') }}
             {{ dq_missing('raw_user_id', 'missing_user_id') }}
@@ -58,10 +62,7 @@ flagged as (
 
 checked as (
 
-    select
-        * exclude (failed_rule),
-        {{ dq_quarantine_reason('order_id') }} as quarantine_reason
-    from flagged
+    {{ dq_checked_rows('flagged', columns, key) }}
 
 )
 

@@ -1,20 +1,23 @@
 -- Every row of raw.users, typed and cleaned, with its data-quality verdict
 -- (rules and their order: docs block dq_rules). stg_shop__users keeps the
 -- clean rows, quarantine_shop__users the quarantined ones.
--- Explicit column list: raw.users also holds PII (email, phone, ...) that must
--- never leave the raw schema. Never `select *` from the source here.
+-- Explicit column list (`columns`, the only ones dq_delivered_rows selects):
+-- raw.users also holds PII (email, phone, ...) that must never leave the raw
+-- schema. Never `select *` from the source here.
 {%- set columns = ['user_id', 'signup_at', 'country', 'birth_year', 'gender', 'acquisition_channel'] %}
+{%- set key = ['user_id'] %}
 
+-- `not materialized`: checked reads flagged (so typed and source) twice, once
+-- per branch (dq_checked_rows); materialized, DuckDB would hold every row in memory.
 with
 
-source as (
+source as not materialized (
 
-    select {{ columns | join(', ') }}, _source_file, _source_row
-    from {{ source('raw', 'users') }}
+    {{ dq_delivered_rows(source('raw', 'users'), columns, key) }}
 
 ),
 
-typed as (
+typed as not materialized (
 
     select
         ---------- ids
@@ -35,6 +38,9 @@ typed as (
         {{ clean_cast('_source_file', 'varchar') }} as _source_file,
         {{ clean_cast('_source_row', 'bigint') }} as _source_row,
 
+        ---------- row check: another row has the same key (dq_delivered_rows)
+        key_is_repeated,
+
         ---------- as delivered (VARCHAR): input of the rules and of the quarantine
         {{ as_delivered(columns) }}
 
@@ -42,11 +48,10 @@ typed as (
 
 ),
 
-flagged as (
+flagged as not materialized (
 
     select
         *,
-        {{ is_exact_duplicate(columns) }} as is_exact_duplicate,
         case
             {{ dq_missing('raw_user_id', 'missing_id') }}
             {{ dq_timestamp_rules('raw_signup_at') }}
@@ -57,10 +62,7 @@ flagged as (
 
 checked as (
 
-    select
-        * exclude (failed_rule),
-        {{ dq_quarantine_reason('user_id') }} as quarantine_reason
-    from flagged
+    {{ dq_checked_rows('flagged', columns, key) }}
 
 )
 
