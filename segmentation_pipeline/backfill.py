@@ -18,7 +18,9 @@ from segmentation_pipeline.analytics.summary import record_summaries
 from segmentation_pipeline.ml.artifacts import load_model
 from segmentation_pipeline.ml.preprocessing import numeric_frame
 from segmentation_pipeline.ml.segmentation import assign_new_users
-from segmentation_pipeline.segments import bundle_ids, load_feature_frame, segmentation_config
+from segmentation_pipeline.segments import (
+    bundle_ids, classifier_for, load_feature_frame, model_cards, segmentation_config,
+)
 from segmentation_pipeline.settings import Settings
 from segmentation_pipeline.warehouse import warehouse_connection
 
@@ -55,11 +57,10 @@ def check_dates(dates: list[date], current_as_of: date) -> None:
 
 
 def _classifier_for(settings: Settings, segmentation_version: str) -> str:
-    for card in sorted(settings.models_dir.glob("*/model.json")):
-        text = card.read_text()
-        if f'"segmentation_version": "{segmentation_version}"' in text:
-            return card.parent.name
-    raise BackfillError(f"no segment classifier saved for {segmentation_version} under {settings.models_dir}")
+    version = classifier_for(model_cards(settings.models_dir), segmentation_version)
+    if version is None:
+        raise BackfillError(f"no segment classifier saved for {segmentation_version} under {settings.models_dir}")
+    return version
 
 
 def past_membership(settings: Settings, as_of: date, segmentation_version: str, churn_version: str | None

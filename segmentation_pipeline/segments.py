@@ -74,25 +74,34 @@ def _write(settings: Settings, assignments: pd.DataFrame, names: dict[int, str],
             con.unregister("incoming")
 
 
+def model_cards(models_dir: Path) -> list[dict]:
+    """Every saved model's card (model.json), in folder order."""
+    return [json.loads(p.read_text()) for p in sorted(models_dir.glob("*/model.json"))]
+
+
+def classifier_for(cards: list[dict], segmentation_version: str) -> str | None:
+    """The version of the segment classifier trained with a segmentation, if one was saved."""
+    return next((c["model_version"] for c in cards if c.get("segmentation_version") == segmentation_version), None)
+
+
 def recent_models(models_dir: Path, as_of: date, max_age_days: int) -> tuple[str, str] | None:
     """The newest saved segmentation (and its classifier) fitted within `max_age_days` before `as_of`."""
-    cards = [json.loads(p.read_text()) for p in sorted(models_dir.glob("*/model.json"))]
+    cards = model_cards(models_dir)
     fitted = [
         c for c in cards
         if c.get("kind") == "segmentation"
         and as_of - timedelta(days=max_age_days) < date.fromisoformat(c["data_window"]["as_of_date"]) <= as_of
     ]
     for card in sorted(fitted, key=lambda c: (c["data_window"]["as_of_date"], c["trained_at"]), reverse=True):
-        classifier = [c for c in cards if c.get("segmentation_version") == card["model_version"]]
+        classifier = classifier_for(cards, card["model_version"])
         if classifier:
-            return card["model_version"], classifier[0]["model_version"]
+            return card["model_version"], classifier
     return None
 
 
 def previous_segmentation(models_dir: Path, as_of: date) -> dict | None:
     """The bundle of the most recently trained segmentation with data up to `as_of`, if any."""
-    cards = [json.loads(p.read_text()) for p in sorted(models_dir.glob("*/model.json"))]
-    fitted = [c for c in cards if c.get("kind") == "segmentation"
+    fitted = [c for c in model_cards(models_dir) if c.get("kind") == "segmentation"
               and date.fromisoformat(c["data_window"]["as_of_date"]) <= as_of]
     if not fitted:
         return None

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from segmentation_pipeline.config import ConfigError, PipelineConfig, load_config
+from segmentation_pipeline.privacy import id_secret_from_env
 
 DEFAULT_DATA_DIR = "data/landing"
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
@@ -64,7 +65,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         published_db=published_db,
         models_dir=_path(env, "SEGMENTATION_MODELS_DIR", str(warehouse.parent / "models")),
         exports_dir=_path(env, "SEGMENTATION_EXPORTS_DIR", str(published_db.parent / "exports")),
-        id_secret=env.get("SEGMENTATION_ID_SECRET") or None,
+        id_secret=id_secret_from_env(env),
         config_path=config_path,
         config=config,
         as_of_override=_parse_as_of(as_of_env) if as_of_env else config.as_of,

@@ -56,8 +56,3 @@ def replace_slice(con: duckdb.DuckDBPyConnection, table: str, as_of: date, selec
 def record_membership(con: duckdb.DuckDBPyConnection, as_of: date, select_sql: str = CURRENT_MEMBERSHIP_SQL) -> int:
     ensure_history(con)
     return replace_slice(con, "history.segment_history", as_of, f"SELECT * FROM ({select_sql}) WHERE as_of_date = DATE '{as_of}'")
-
-
-def history_dates(con: duckdb.DuckDBPyConnection) -> list[date]:
-    ensure_history(con)
-    return [r[0] for r in con.execute("SELECT DISTINCT as_of_date FROM history.segment_history ORDER BY 1").fetchall()]
