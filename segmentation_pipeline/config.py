@@ -105,6 +105,18 @@ class AnalyticsConfig(_Strict):
     exports_format: Literal["csv", "parquet"] = "csv"
 
 
+class EngineConfig(_Strict):
+    memory_limit: str = Field(
+        default="4GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="DuckDB memory limit for each process that opens the warehouse (the pipeline, dbt); "
+        "larger joins, sorts and windows spill to temp_directory instead of failing.",
+    )
+    threads: int | None = Field(default=None, ge=1, description="DuckDB threads per process (None: one per core).")
+    temp_directory: str | None = Field(
+        default=None, description="Where DuckDB spills (None: a duckdb_tmp folder beside the warehouse)."
+    )
+
+
 class PipelineConfig(_Strict):
     as_of: date | None = None
     orders: TableConfig = TableConfig()
@@ -119,6 +131,7 @@ class PipelineConfig(_Strict):
     schedule: ScheduleConfig = ScheduleConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     analytics: AnalyticsConfig = AnalyticsConfig()
+    engine: EngineConfig = EngineConfig()
 
     @field_validator("clustering")
     @classmethod

@@ -20,6 +20,7 @@ from segmentation_pipeline.analytics.migration import latest_migration_sql, move
 from segmentation_pipeline.analytics.protect import protect
 from segmentation_pipeline.privacy import register_pseudonym_function
 from segmentation_pipeline.settings import Settings
+from segmentation_pipeline.warehouse import connect
 
 PUBLISHED_COLUMNS = (
     "user_id",
@@ -109,7 +110,7 @@ def discard(staged: Path) -> None:
 
 
 def _connect(staged: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(staged))
+    con = connect(str(staged), settings)
     con.execute(f"ATTACH '{settings.warehouse}' AS wh (READ_ONLY)")
     register_pseudonym_function(con, settings.id_secret)
     return con

@@ -16,7 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from segmentation_pipeline.ingest.as_of import resolve_as_of
 from segmentation_pipeline.ingest.errors import IngestionError
 from segmentation_pipeline.settings import Settings, load_settings
-from segmentation_pipeline.warehouse import warehouse_connection
+from segmentation_pipeline.warehouse import export_dbt_environment, warehouse_connection
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 PARSED_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
@@ -123,7 +123,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     settings = load_settings()
     variables = dbt_vars(settings)
     context.log.info(f"as-of date {variables['as_of_date']}; warehouse {settings.warehouse}")
-    os.environ["SEGMENTATION_WAREHOUSE"] = str(settings.warehouse)
+    export_dbt_environment(settings)
     yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()
 
 

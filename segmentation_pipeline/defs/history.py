@@ -1,7 +1,6 @@
 """History group: segment membership on past as-of dates, launched as a backfill of daily partitions."""
 
 import json
-import os
 from datetime import date
 
 import dagster as dg
@@ -15,7 +14,7 @@ from segmentation_pipeline.defs.dbt import dbt_project, dbt_vars
 from segmentation_pipeline.defs.jobs import WAREHOUSE_WRITER
 from segmentation_pipeline.release import PublishRejected, publish
 from segmentation_pipeline.settings import load_settings
-from segmentation_pipeline.warehouse import warehouse_connection
+from segmentation_pipeline.warehouse import export_dbt_environment, warehouse_connection
 
 # Partition key = as-of date. Dates after the data's as-of date are refused at run time.
 AS_OF_PARTITIONS = dg.DailyPartitionsDefinition(start_date="2020-01-01", end_offset=1)
@@ -47,7 +46,7 @@ def segment_history_backfill(context: dg.AssetExecutionContext, dbt: DbtCliResou
         check_dates(dates, current)
     except BackfillError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-    os.environ["SEGMENTATION_WAREHOUSE"] = str(settings.warehouse)
+    export_dbt_environment(settings)
     written = {}
     for as_of in dates:
         variables = {**dbt_vars(settings), "as_of_date": as_of.isoformat(), "schema_suffix": HISTORY_SCHEMA_SUFFIX}
