@@ -20,7 +20,7 @@ import duckdb
 
 from segmentation_pipeline.settings import Settings
 
-# Read by dbt_project/profiles.yml (dbt-duckdb `settings`).
+# Read by dbt_project/profiles.yml (dbt-duckdb `config_options`).
 ENV_MEMORY_LIMIT = "SEGMENTATION_DUCKDB_MEMORY_LIMIT"
 ENV_THREADS = "SEGMENTATION_DUCKDB_THREADS"
 ENV_TEMP_DIRECTORY = "SEGMENTATION_DUCKDB_TEMP_DIRECTORY"
