@@ -15,4 +15,3 @@ clean_events as (
 
 select * from clean_events
 where {{ before_as_of_end('occurred_at') }}
-{{ keep_latest_delivery('event_id') }}

@@ -13,4 +13,3 @@ clean_order_items as (
 -- Order lines carry no timestamp: the as-of cut applies through the join to
 -- stg_shop__orders downstream.
 select * from clean_order_items
-{{ keep_latest_delivery('order_id, product_id') }}

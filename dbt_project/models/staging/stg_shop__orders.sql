@@ -13,4 +13,3 @@ clean_orders as (
 
 select * from clean_orders
 where {{ before_as_of_end('ordered_at') }}
-{{ keep_latest_delivery('order_id') }}

@@ -13,4 +13,3 @@ clean_reviews as (
 
 select * from clean_reviews
 where {{ before_as_of_end('created_at') }}
-{{ keep_latest_delivery('review_id') }}

@@ -14,4 +14,3 @@ clean_users as (
 
 select * from clean_users
 where {{ before_as_of_end('signup_at') }}
-{{ keep_latest_delivery('user_id') }}
