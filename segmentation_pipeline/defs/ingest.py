@@ -14,7 +14,9 @@ def _raw_table_asset(contract: TableContract) -> dg.AssetsDefinition:
     description = (
         f"Landing table `{contract.name}` loaded as delivered into `raw.{contract.name}` of the warehouse "
         f"(SEGMENTATION_WAREHOUSE), columns renamed to the landing contract. {need}. "
-        f"Grain: one row per delivered row, with `_source_file` and `_source_row`. "
+        f"Grain: one row per delivered row, with `_source_file` and `_source_row` (its row in that file). "
+        "Files already loaded by an earlier run and unchanged since (same path, size and modification "
+        "time) keep their rows; only new or changed files are read. "
         f"Columns: {', '.join(contract.columns)}. "
         # Dagster has no group descriptions: each asset says what its group is for.
         "Ingest group: the run's first step; a file-level problem (missing "
@@ -40,6 +42,8 @@ def _raw_table_asset(contract: TableContract) -> dg.AssetsDefinition:
                 "dagster/row_count": report.rows,
                 "delivered": report.delivered,
                 "files": dg.MetadataValue.md("\n".join(f"- `{f}`" for f in report.files) or "not delivered"),
+                "files_loaded": len(report.files_loaded),
+                "files_unchanged": len(report.files_reused),
                 "missing_optional_columns": ", ".join(report.missing_optional_columns) or "none",
                 "columns_kept_only_in_raw": ", ".join(report.extra_columns_kept_in_raw) or "none",
             }

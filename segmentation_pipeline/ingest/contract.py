@@ -49,6 +49,3 @@ CONTRACTS: dict[str, TableContract] = {
         ),
     )
 }
-
-# Identifier columns: loaded as text (Parquet may deliver integers) so ids compare across tables.
-ID_COLUMNS = {"order_id", "user_id", "event_id", "review_id", "product_id", "session_id"}

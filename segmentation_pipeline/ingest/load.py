@@ -1,7 +1,10 @@
 """Load one landing table into `raw.<table>` with DuckDB's readers (no pandas round trip).
 
-`raw` keeps values as delivered (CSV is read as text); staging in dbt casts and
-cleans. Columns are renamed to the canonical names of the landing contract.
+`raw` keeps values as delivered, as text; staging in dbt casts and cleans. Columns are
+renamed to the canonical names of the landing contract. Files are loaded one at a time, so
+`_source_row` is the row's number within its own file (1 = the first data row), and a
+nightly run loads only new or changed files (see manifest.py). A file-level problem in any
+file rolls the table back to what it held before the run.
 """
 
 from __future__ import annotations
@@ -13,14 +16,16 @@ from typing import Any
 import duckdb
 
 from segmentation_pipeline.config import TableConfig
-from segmentation_pipeline.ingest.contract import ID_COLUMNS, TableContract
+from segmentation_pipeline.ingest import manifest
+from segmentation_pipeline.ingest.contract import TableContract
 from segmentation_pipeline.ingest.errors import IngestionError
 from segmentation_pipeline.ingest.locate import file_format
+from segmentation_pipeline.ingest.manifest import LandingFile
 
-RESERVED = {"filename"}
 NUMERIC_COLUMNS = {"amount", "items", "quantity", "unit_price", "rating", "duration_seconds", "birth_year"}
 TIMESTAMP_COLUMNS = {"ordered_at", "occurred_at", "signup_at", "created_at"}
 DELIMITERS = (";", "\t", "|", ",")
+LINEAGE = ("_source_file", "_source_row")
 
 
 @dataclass
@@ -31,6 +36,8 @@ class LoadReport:
     delivered: bool
     missing_optional_columns: list[str] = field(default_factory=list)
     extra_columns_kept_in_raw: list[str] = field(default_factory=list)
+    files_loaded: list[str] = field(default_factory=list)  # read this run (new or changed)
+    files_reused: list[str] = field(default_factory=list)  # unchanged since an earlier run: rows kept
 
 
 def _literal(value: Any) -> str:
@@ -45,26 +52,24 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def reader_sql(files: list[Path], read_options: dict[str, Any]) -> str:
-    file_list = "[" + ", ".join(_literal(str(f)) for f in files) + "]"
-    if file_format(files[0]) == "parquet":
-        return f"read_parquet({file_list}, union_by_name = true, filename = true)"
-    options = {"header": True, "all_varchar": True, "union_by_name": True, "filename": True}
+def reader_sql(file: Path, read_options: dict[str, Any]) -> str:
+    if file_format(file) == "parquet":
+        return f"read_parquet({_literal(str(file))})"
+    options = {"header": True, "all_varchar": True}
     options.update(read_options)
     rendered = ", ".join(f"{k} = {_literal(v)}" for k, v in options.items())
-    return f"read_csv({file_list}, {rendered})"
+    return f"read_csv({_literal(str(file))}, {rendered})"
 
 
-def _describe(con: duckdb.DuckDBPyConnection, source: str, files: list[Path]) -> list[str]:
+def _describe(con: duckdb.DuckDBPyConnection, source: str, shown: str) -> list[str]:
     try:
         rows = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
     except duckdb.Error as exc:
-        names = ", ".join(str(f) for f in files)
         raise IngestionError(
-            f"Cannot read {names}: {str(exc).splitlines()[0]}. Expected a CSV file with a header row "
+            f"Cannot read {shown}: {str(exc).splitlines()[0]}. Expected a CSV file with a header row "
             "or a Parquet file; for another delimiter or encoding set read_options in segmentation.yaml."
         ) from exc
-    return [row[0] for row in rows if row[0] not in RESERVED]
+    return [row[0] for row in rows]
 
 
 def _source_column(canonical: str, table_cfg: TableConfig, found: dict[str, str]) -> str | None:
@@ -78,22 +83,26 @@ def _select_expression(canonical: str, source: str | None, table_cfg: TableConfi
     column = _ident(source)
     if canonical in table_cfg.formats:
         fmt = _literal(table_cfg.formats[canonical])
-        return f"try_strptime(CAST({column} AS VARCHAR), {fmt}) AS {_ident(canonical)}"
-    if canonical in ID_COLUMNS:
-        return f"CAST({column} AS VARCHAR) AS {_ident(canonical)}"
-    return f"{column} AS {_ident(canonical)}"
+        return f"CAST(try_strptime(CAST({column} AS VARCHAR), {fmt}) AS VARCHAR) AS {_ident(canonical)}"
+    return f"CAST({column} AS VARCHAR) AS {_ident(canonical)}"
 
 
-def load_table(
-    con: duckdb.DuckDBPyConnection,
-    contract: TableContract,
-    files: list[Path],
-    table_cfg: TableConfig,
-    data_dir: Path,
-) -> LoadReport:
-    source = reader_sql(files, table_cfg.read_options)
-    shown = ", ".join(str(f.relative_to(data_dir)) if f.is_relative_to(data_dir) else str(f) for f in files)
-    columns = _describe(con, source, files)
+@dataclass
+class _FilePlan:
+    file: LandingFile
+    source: str  # the reader SQL
+    found: dict[str, str]  # lower-cased header name -> header name
+    delivered: list[str]  # contract columns present in the file
+    extra: list[str]  # other header columns, kept in raw when the contract says so
+
+
+def _inspect(
+    con: duckdb.DuckDBPyConnection, contract: TableContract, file: LandingFile, table_cfg: TableConfig
+) -> _FilePlan:
+    """Header checks for one file, before anything is written."""
+    source = reader_sql(file.path, table_cfg.read_options)
+    shown = file.key
+    columns = _describe(con, source, shown)
     found = {c.strip().lower(): c for c in columns}
 
     if all(c.startswith("column") for c in columns) and not con.execute(f"SELECT 1 FROM {source} LIMIT 1").fetchall():
@@ -118,61 +127,105 @@ def load_table(
             f"If the file names them differently, map them in segmentation.yaml, e.g. "
             f"{contract.name}: {{columns: {{{missing[0]}: <column in your file>}}}}."
         )
+    used = {_source_column(c, table_cfg, found) for c in contract.columns} - {None}
+    return _FilePlan(
+        file=file, source=source, found=found,
+        delivered=[c for c in contract.columns if _source_column(c, table_cfg, found) is not None],
+        extra=[c for c in columns if c not in used and c not in LINEAGE] if contract.keep_extra_columns else [],
+    )
+
+
+def _create_table(con: duckdb.DuckDBPyConnection, contract: TableContract) -> None:
+    columns = ", ".join(f"{_ident(c)} VARCHAR" for c in contract.columns)
+    con.execute(f"CREATE OR REPLACE TABLE raw.{contract.name} ({columns}, _source_file VARCHAR, _source_row BIGINT)")
+
+
+def _insert(con: duckdb.DuckDBPyConnection, contract: TableContract, plan: _FilePlan, table_cfg: TableConfig) -> int:
+    for column in plan.extra:
+        con.execute(f"ALTER TABLE raw.{contract.name} ADD COLUMN IF NOT EXISTS {_ident(column)} VARCHAR")
+    selects = [_select_expression(c, _source_column(c, table_cfg, plan.found), table_cfg) for c in contract.columns]
+    selects += [f"CAST({_ident(c)} AS VARCHAR) AS {_ident(c)}" for c in plan.extra]
+    selects += [f"{_literal(plan.file.key)} AS _source_file", "row_number() OVER () AS _source_row"]
+    try:
+        inserted = con.execute(
+            f"INSERT INTO raw.{contract.name} BY NAME SELECT {', '.join(selects)} FROM {plan.source}"
+        ).fetchone()[0]
+    except duckdb.Error as exc:
+        raise IngestionError(
+            f"{plan.file.key}: could not load table '{contract.name}': {str(exc).splitlines()[0]}. "
+            "Check the file's delimiter, quoting and encoding (read_options in segmentation.yaml) "
+            "and the date formats (formats in segmentation.yaml)."
+        ) from exc
+    return int(inserted)
+
+
+def load_table(
+    con: duckdb.DuckDBPyConnection,
+    contract: TableContract,
+    files: list[Path],
+    table_cfg: TableConfig,
+    data_dir: Path,
+) -> LoadReport:
     unknown_formats = set(table_cfg.formats) - set(contract.columns)
     if unknown_formats:
         raise IngestionError(
             f"segmentation.yaml: formats for {contract.name} name unknown column(s) {sorted(unknown_formats)}; "
             f"use canonical names from {', '.join(contract.columns)}."
         )
+    landing = [LandingFile.of(f, data_dir) for f in files]
+    table_signature = manifest.signature(table_cfg)
+    manifest.ensure_manifest(con)
+    held = manifest.loaded_files(con, contract.name, table_signature)
+    reused = [f for f in landing if held is not None and held.get(f.key) == (f.size, f.modified_ns)]
+    plans = [_inspect(con, contract, f, table_cfg) for f in landing if f not in reused]
 
-    used = {_source_column(c, table_cfg, found) for c in contract.columns} - {None}
-    selects = [_select_expression(c, _source_column(c, table_cfg, found), table_cfg) for c in contract.columns]
-    extra = [c for c in columns if c not in used] if contract.keep_extra_columns else []
-    selects += [_ident(c) for c in extra]
-    data_root = _literal(str(data_dir) + "/")
-    selects += [
-        f"replace(filename, {data_root}, '') AS _source_file",
-        "row_number() OVER () AS _source_row",
-    ]
-    sql = f"CREATE OR REPLACE TABLE raw.{contract.name} AS SELECT {', '.join(selects)} FROM {source}"
+    con.begin()
     try:
-        con.execute(sql)
-    except duckdb.Error as exc:
-        raise IngestionError(
-            f"{shown}: could not load table '{contract.name}': {str(exc).splitlines()[0]}. "
-            "Check the file's delimiter, quoting and encoding (read_options in segmentation.yaml) "
-            "and the date formats (formats in segmentation.yaml)."
-        ) from exc
-    rows = con.execute(f"SELECT count(*) FROM raw.{contract.name}").fetchone()[0]
-    _check_castable(con, contract, table_cfg, shown, source, found)
+        if held is None:
+            _create_table(con, contract)
+            manifest.forget(con, contract.name)
+        else:
+            stale = sorted(set(held) - {f.key for f in reused})
+            if stale:
+                con.execute(f"DELETE FROM raw.{contract.name} WHERE list_contains(?, _source_file)", [stale])
+                manifest.forget(con, contract.name, stale)
+        for plan in plans:
+            rows = _insert(con, contract, plan, table_cfg)
+            _check_castable(con, contract, table_cfg, plan)
+            manifest.record(con, contract.name, plan.file, rows, plan.delivered, table_signature)
+        total = con.execute(f"SELECT count(*) FROM raw.{contract.name}").fetchone()[0]
+        delivered = manifest.delivered_columns(con, contract.name)
+        table_columns = [r[0] for r in con.execute(f"DESCRIBE raw.{contract.name}").fetchall()]
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
     return LoadReport(
         table=contract.name,
         files=[str(f) for f in files],
-        rows=rows,
+        rows=total,
         delivered=True,
-        missing_optional_columns=[c for c in contract.optional if _source_column(c, table_cfg, found) is None],
-        extra_columns_kept_in_raw=extra,
+        missing_optional_columns=[c for c in contract.optional if c not in delivered],
+        extra_columns_kept_in_raw=[c for c in table_columns if c not in contract.columns and c not in LINEAGE],
+        files_loaded=[p.file.key for p in plans],
+        files_reused=[f.key for f in reused],
     )
 
 
 def _check_castable(
-    con: duckdb.DuckDBPyConnection,
-    contract: TableContract,
-    table_cfg: TableConfig,
-    shown: str,
-    source: str,
-    found: dict[str, str],
+    con: duckdb.DuckDBPyConnection, contract: TableContract, table_cfg: TableConfig, plan: _FilePlan
 ) -> None:
-    """A column none of whose values can be read as its type is a file-level problem (e.g. swapped columns).
-
-    Individual bad values are row-level problems: dbt quarantines those rows.
+    """A column none of whose values in a file can be read as its type is a file-level problem
+    (e.g. swapped columns). Individual bad values are row-level problems: dbt quarantines those rows.
     """
+    shown, found, source = plan.file.key, plan.found, plan.source
     for column in contract.columns:
         target = "DOUBLE" if column in NUMERIC_COLUMNS else "TIMESTAMP" if column in TIMESTAMP_COLUMNS else None
         if target is None:
             continue
         present, castable = con.execute(
-            f"SELECT count({_ident(column)}), count(try_cast({_ident(column)} AS {target})) FROM raw.{contract.name}"
+            f"SELECT count({_ident(column)}), count(try_cast({_ident(column)} AS {target})) "
+            f"FROM raw.{contract.name} WHERE _source_file = ?", [shown]
         ).fetchone()
         if present == 0 and column in table_cfg.formats and (src := _source_column(column, table_cfg, found)):
             present = con.execute(f"SELECT count({_ident(src)}) FROM {source}").fetchone()[0]
@@ -195,8 +248,9 @@ def _check_castable(
 
 def create_empty_table(con: duckdb.DuckDBPyConnection, contract: TableContract) -> LoadReport:
     """An optional table that was not delivered: an empty `raw` table keeps dbt's sources valid."""
-    columns = ", ".join(f"{_ident(c)} VARCHAR" for c in contract.columns)
-    con.execute(
-        f"CREATE OR REPLACE TABLE raw.{contract.name} ({columns}, _source_file VARCHAR, _source_row BIGINT)"
-    )
+    manifest.ensure_manifest(con)
+    con.begin()
+    _create_table(con, contract)
+    manifest.forget(con, contract.name)
+    con.commit()
     return LoadReport(table=contract.name, files=[], rows=0, delivered=False)
