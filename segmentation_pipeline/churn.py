@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import duckdb
 import pandas as pd
 
 from segmentation_pipeline.ml.artifacts import save_churn
-from segmentation_pipeline.ml.churn import ChurnOutcome, churn_labels, score_churn
+from segmentation_pipeline.ml.churn import COMPLETED, ChurnOutcome, score_churn
 from segmentation_pipeline.ml.config import ChurnConfig
 from segmentation_pipeline.segments import load_feature_frame
 from segmentation_pipeline.settings import Settings
@@ -44,6 +45,27 @@ def _write(settings: Settings, scores: pd.DataFrame) -> None:
         con.unregister("incoming")
 
 
+def churn_labels_sql(con: duckdb.DuckDBPyConnection, users: str, cutoff: date, horizon_days: int) -> pd.Series:
+    """churned (0/1) per user of the relation `users`, indexed by user id: 1 when the user has no
+    completed order on a day in (cutoff, cutoff + H]. The rule of `ml.churn.churn_labels`, computed
+    in DuckDB, so the orders never move to pandas.
+    """
+    completed = ", ".join(f"'{status}'" for status in sorted(COMPLETED))
+    labels = con.execute(
+        f"""
+        SELECT CAST(users.user_id AS VARCHAR) AS user_id, CAST(buyers.user_id IS NULL AS BIGINT) AS churned
+        FROM {users} AS users
+        LEFT JOIN (
+            SELECT DISTINCT user_id FROM staging.stg_shop__orders
+            WHERE CAST(ordered_at AS DATE) > ? AND CAST(ordered_at AS DATE) <= ?
+              AND lower(trim(coalesce(CAST(status AS VARCHAR), ''))) IN ({completed})
+        ) AS buyers ON CAST(buyers.user_id AS VARCHAR) = CAST(users.user_id AS VARCHAR)
+        """,
+        [cutoff, cutoff + timedelta(days=horizon_days)],
+    ).fetch_df()
+    return labels.set_index("user_id")["churned"].astype("int64")
+
+
 def run_churn(settings: Settings) -> ChurnRun:
     """Needs `marts<suffix>.user_features` built by dbt for the training date (see defs/churn.py)."""
     as_of, horizon = current_as_of(settings), settings.config.churn.horizon_days
@@ -51,8 +73,7 @@ def run_churn(settings: Settings) -> ChurnRun:
     score_features = load_feature_frame(settings)
     train_features = load_feature_frame(settings, f"marts{TRAIN_SCHEMA_SUFFIX}.user_features")
     with warehouse_connection(settings, read_only=True) as con:
-        orders = con.execute("SELECT user_id, ordered_at, status FROM staging.stg_shop__orders").fetch_df()
-    churned = churn_labels(orders, train_features["user_id"], trained_as_of, horizon)
+        churned = churn_labels_sql(con, f"marts{TRAIN_SCHEMA_SUFFIX}.user_features", trained_as_of, horizon)
     if len(train_features) < MIN_TRAINING_USERS or churned.nunique() < 2:
         reason = (
             f"not enough history to learn churn: {len(train_features)} users known on {trained_as_of} "
