@@ -35,13 +35,32 @@ def duckdb_settings(settings: Settings) -> dict[str, str | int]:
     return values
 
 
-def export_dbt_environment(settings: Settings) -> None:
-    """Point dbt (a child process reading profiles.yml) at this warehouse with the same limits."""
+@contextmanager
+def dbt_environment(settings: Settings, **extra: str) -> Iterator[None]:
+    """Point dbt at this warehouse with the same limits, for the dbt processes started inside.
+
+    dbt runs as a child process that reads profiles.yml; dagster-dbt gives it a copy of
+    os.environ when it starts. The variables (and `extra` ones) are set for the block only, so
+    nothing leaks into later runs of the same process.
+    """
     values = duckdb_settings(settings)
-    os.environ["SEGMENTATION_WAREHOUSE"] = str(settings.warehouse)
-    os.environ[ENV_MEMORY_LIMIT] = str(values["memory_limit"])
-    os.environ[ENV_TEMP_DIRECTORY] = str(values["temp_directory"])
-    os.environ[ENV_THREADS] = str(values.get("threads", os.cpu_count() or 1))
+    wanted = {
+        "SEGMENTATION_WAREHOUSE": str(settings.warehouse),
+        ENV_MEMORY_LIMIT: str(values["memory_limit"]),
+        ENV_TEMP_DIRECTORY: str(values["temp_directory"]),
+        ENV_THREADS: str(values.get("threads", os.cpu_count() or 1)),
+        **extra,
+    }
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def connect(path: str, settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -19,7 +19,7 @@ import pytest
 
 from segmentation_pipeline.defs.dbt import DBT_PROJECT_DIR, dbt_executable
 from segmentation_pipeline.settings import load_settings
-from segmentation_pipeline.warehouse import connect, duckdb_settings, export_dbt_environment
+from segmentation_pipeline.warehouse import connect, dbt_environment, duckdb_settings
 
 SPILLING_MODEL = """
 {{ config(materialized='table') }}
@@ -64,25 +64,23 @@ def test_bad_memory_limit_is_a_config_error(tmp_path):
         _settings(tmp_path, "engine: {memory_limit: lots}\n")
 
 
-def test_dbt_keeps_building_after_a_model_spills(tmp_path, monkeypatch):
+def test_dbt_keeps_building_after_a_model_spills(tmp_path):
     project = tmp_path / "dbt_project"
     shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", ".user.yml"))
     (project / "models" / "zz_spilling.sql").write_text(SPILLING_MODEL)
     (project / "models" / "zz_after_spill.sql").write_text(AFTER_SPILL_MODEL)
     settings = _settings(tmp_path, f"engine: {{memory_limit: 30MB, threads: 1, temp_directory: {tmp_path / 'spill'}}}\n")
-    for name in ("SEGMENTATION_WAREHOUSE", "SEGMENTATION_DUCKDB_MEMORY_LIMIT", "SEGMENTATION_DUCKDB_THREADS",
-                 "SEGMENTATION_DUCKDB_TEMP_DIRECTORY"):
-        monkeypatch.delenv(name, raising=False)
-    export_dbt_environment(settings)
-
-    done = subprocess.run(
-        [dbt_executable(), "run", "--select", "zz_spilling", "zz_after_spill", "--threads", "1",
-         "--project-dir", str(project), "--profiles-dir", str(project),
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"},
-        capture_output=True, text=True, timeout=600,
-    )
+    before = dict(os.environ)
+    with dbt_environment(settings):
+        done = subprocess.run(
+            [dbt_executable(), "run", "--select", "zz_spilling", "zz_after_spill", "--threads", "1",
+             "--project-dir", str(project), "--profiles-dir", str(project),
+             "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+            env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"},
+            capture_output=True, text=True, timeout=600,
+        )
     assert done.returncode == 0, done.stdout[-3000:]
+    assert dict(os.environ) == before  # the limits were set for the dbt process only
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         limit, temp, threads, groups = con.execute("select * from main.zz_after_spill").fetchone()

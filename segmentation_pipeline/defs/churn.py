@@ -10,7 +10,7 @@ from segmentation_pipeline.defs.dbt import dbt_project, dbt_vars
 from segmentation_pipeline.ingest.contract import CONTRACTS
 from segmentation_pipeline.ml.plots import png_markdown
 from segmentation_pipeline.settings import load_settings
-from segmentation_pipeline.warehouse import export_dbt_environment
+from segmentation_pipeline.warehouse import dbt_environment
 
 
 @dg.asset(
@@ -32,14 +32,14 @@ def churn_scores(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.M
     settings = load_settings()
     trained_as_of = training_as_of(settings)
     variables = {**dbt_vars(settings), "as_of_date": trained_as_of.isoformat(), "schema_suffix": TRAIN_SCHEMA_SUFFIX}
-    export_dbt_environment(settings)
     context.log.info(f"building user_features as of {trained_as_of} into marts{TRAIN_SCHEMA_SUFFIX}")
-    dbt.cli(
-        # staging/base (row checks) does not depend on the as-of date: reuse the main build's tables.
-        ["run", "--select", "+user_features", "--exclude", "path:models/staging/base", "--vars", json.dumps(variables)],
-        manifest=dbt_project().manifest_path,
-        target_path=dbt_project().project_dir / "target" / "churn_train",
-    ).wait()
+    with dbt_environment(settings):
+        dbt.cli(
+            # staging/base (row checks) does not depend on the as-of date: reuse the main build's tables.
+            ["run", "--select", "+user_features", "--exclude", "path:models/staging/base", "--vars", json.dumps(variables)],
+            manifest=dbt_project().manifest_path,
+            target_path=dbt_project().project_dir / "target" / "churn_train",
+        ).wait()
 
     run = run_churn(settings)
     if run.outcome is None:

@@ -16,9 +16,10 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from segmentation_pipeline.ingest.as_of import resolve_as_of
 from segmentation_pipeline.ingest.errors import IngestionError
 from segmentation_pipeline.settings import Settings, load_settings
-from segmentation_pipeline.warehouse import export_dbt_environment, warehouse_connection
+from segmentation_pipeline.warehouse import dbt_environment, warehouse_connection
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+AS_OF_ENV = "SEGMENTATION_DBT_AS_OF_DATE"  # read by macros/as_of_date.sql when the var is not given
 PARSED_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
 GROUP_BY_FOLDER = {"staging": "staging", "intermediate": "features", "marts": "features"}
 MODEL_GROUPS = {"user_rfm_segments": "models"}
@@ -65,13 +66,17 @@ def dbt_project() -> DbtProject:
 
     Parsing here (not only under `dagster dev`) lets `dagster job execute` work on a fresh clone.
     """
-    os.environ.setdefault("SEGMENTATION_WAREHOUSE", str(load_settings().warehouse))
+    settings = load_settings()
+    os.environ.setdefault("SEGMENTATION_WAREHOUSE", str(settings.warehouse))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     if _manifest_is_stale(project):
-        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
-            ["parse", "--quiet"], target_path=project.target_path
-        ).wait()
+        # The same vars and profile as the nightly build, so that build can parse partially
+        # (dbt re-parses the whole project when either differs from the saved parse).
+        with dbt_environment(settings):
+            DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+                ["parse", "--quiet", "--vars", json.dumps(static_dbt_vars(settings))], target_path=project.target_path
+            ).wait()
     return project
 
 
@@ -100,17 +105,19 @@ class SegmentationTranslator(DagsterDbtTranslator):
         )
 
 
+def static_dbt_vars(settings: Settings) -> dict[str, Any]:
+    """The dbt vars that come from segmentation.yaml (they change only when the config does)."""
+    return {"amount_ceiling": settings.config.quality.amount_ceiling, **settings.config.lifecycle.model_dump()}
+
+
 def dbt_vars(settings: Settings) -> dict[str, Any]:
+    """The static vars plus the run's as-of date (resolved from the warehouse)."""
     with warehouse_connection(settings, read_only=True) as con:
         try:
             as_of = resolve_as_of(con, settings.as_of_override, datetime.now())
         except IngestionError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
-    return {
-        "as_of_date": as_of.isoformat(),
-        "amount_ceiling": settings.config.quality.amount_ceiling,
-        **settings.config.lifecycle.model_dump(),
-    }
+    return {"as_of_date": as_of.isoformat(), **static_dbt_vars(settings)}
 
 
 @dbt_assets(
@@ -123,8 +130,11 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     settings = load_settings()
     variables = dbt_vars(settings)
     context.log.info(f"as-of date {variables['as_of_date']}; warehouse {settings.warehouse}")
-    export_dbt_environment(settings)
-    yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()
+    # The as-of date changes every night. As a --vars value it would make dbt re-parse the whole
+    # project each time; the as_of_date() macro reads it from the environment at execution instead.
+    with dbt_environment(settings, **{AS_OF_ENV: variables.pop("as_of_date")}):
+        invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context)
+    yield from invocation.stream()
 
 
 defs = dg.Definitions(
