@@ -1,16 +1,13 @@
 """Models group: churn risk per user, learned from history by a time split."""
 
-import json
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from segmentation_pipeline.churn import TRAIN_SCHEMA_SUFFIX, run_churn, training_as_of
-from segmentation_pipeline.defs.dbt import dbt_project, dbt_vars
+from segmentation_pipeline.defs.dbt import build_as_of
 from segmentation_pipeline.ingest.contract import CONTRACTS
 from segmentation_pipeline.ml.plots import png_markdown
 from segmentation_pipeline.settings import load_settings
-from segmentation_pipeline.warehouse import dbt_environment
 
 
 @dg.asset(
@@ -31,15 +28,8 @@ from segmentation_pipeline.warehouse import dbt_environment
 def churn_scores(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
     settings = load_settings()
     trained_as_of = training_as_of(settings)
-    variables = {**dbt_vars(settings), "as_of_date": trained_as_of.isoformat(), "schema_suffix": TRAIN_SCHEMA_SUFFIX}
     context.log.info(f"building user_features as of {trained_as_of} into marts{TRAIN_SCHEMA_SUFFIX}")
-    with dbt_environment(settings):
-        dbt.cli(
-            # staging/base (row checks) does not depend on the as-of date: reuse the main build's tables.
-            ["run", "--select", "+user_features", "--exclude", "path:models/staging/base", "--vars", json.dumps(variables)],
-            manifest=dbt_project().manifest_path,
-            target_path=dbt_project().project_dir / "target" / "churn_train",
-        ).wait()
+    build_as_of(dbt, settings, trained_as_of, TRAIN_SCHEMA_SUFFIX, "+user_features", "churn_train")
 
     run = run_churn(settings)
     if run.outcome is None:

@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +118,25 @@ def dbt_vars(settings: Settings) -> dict[str, Any]:
         except IngestionError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
     return {"as_of_date": as_of.isoformat(), **static_dbt_vars(settings)}
+
+
+def build_as_of(
+    dbt: DbtCliResource, settings: Settings, as_of: date, schema_suffix: str, select: str, run_name: str,
+    quiet: bool = False,
+) -> None:
+    """Rebuild the as-of-dependent models in `select` as of a past date into `*<schema_suffix>` schemas.
+
+    staging/base (the row checks) does not depend on the as-of date: the main build's tables are
+    reused. The date is given, so no as-of resolution is needed (only the static vars).
+    """
+    variables = {**static_dbt_vars(settings), "as_of_date": as_of.isoformat(), "schema_suffix": schema_suffix}
+    with dbt_environment(settings):
+        dbt.cli(
+            ["run", "--select", select, "--exclude", "path:models/staging/base", "--vars", json.dumps(variables),
+             *(["--quiet"] if quiet else [])],
+            manifest=dbt_project().manifest_path,
+            target_path=dbt_project().project_dir / "target" / run_name,
+        ).wait()
 
 
 @dbt_assets(

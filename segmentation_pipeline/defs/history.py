@@ -1,6 +1,5 @@
 """History group: segment membership on past as-of dates, launched as a backfill of daily partitions."""
 
-import json
 from datetime import date
 
 import dagster as dg
@@ -10,11 +9,11 @@ from segmentation_pipeline.analytics.effects import record_effects
 from segmentation_pipeline.backfill import (
     HISTORY_SCHEMA_SUFFIX, BackfillError, check_dates, current_models, record_past_date,
 )
-from segmentation_pipeline.defs.dbt import dbt_project, dbt_vars
+from segmentation_pipeline.defs.dbt import build_as_of
 from segmentation_pipeline.defs.jobs import WAREHOUSE_WRITER
 from segmentation_pipeline.release import PublishRejected, publish
 from segmentation_pipeline.settings import load_settings
-from segmentation_pipeline.warehouse import dbt_environment, warehouse_connection
+from segmentation_pipeline.warehouse import warehouse_connection
 
 # Partition key = as-of date. Dates after the data's as-of date are refused at run time.
 AS_OF_PARTITIONS = dg.DailyPartitionsDefinition(start_date="2020-01-01", end_offset=1)
@@ -48,14 +47,7 @@ def segment_history_backfill(context: dg.AssetExecutionContext, dbt: DbtCliResou
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     written = {}
     for as_of in dates:
-        variables = {**dbt_vars(settings), "as_of_date": as_of.isoformat(), "schema_suffix": HISTORY_SCHEMA_SUFFIX}
-        with dbt_environment(settings):
-            dbt.cli(
-                ["run", "--select", "+user_features +user_rfm_segments", "--exclude", "path:models/staging/base",
-                 "--vars", json.dumps(variables), "--quiet"],
-                manifest=dbt_project().manifest_path,
-                target_path=dbt_project().project_dir / "target" / "history",
-            ).wait()
+        build_as_of(dbt, settings, as_of, HISTORY_SCHEMA_SUFFIX, "+user_features +user_rfm_segments", "history", quiet=True)
         written[as_of.isoformat()] = record_past_date(settings, as_of, segmentation, churn)
         context.log.info(f"history {as_of}: {written[as_of.isoformat()]} users")
     with warehouse_connection(settings) as con:
