@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import duckdb
+import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.ml.artifacts import save_churn
-from segmentation_pipeline.ml.churn import COMPLETED, ChurnOutcome, score_churn
+from segmentation_pipeline.ml.artifacts import load_model, save_churn
+from segmentation_pipeline.ml.churn import COMPLETED, ChurnOutcome, risk_band, score_churn
 from segmentation_pipeline.ml.config import ChurnConfig
-from segmentation_pipeline.segments import load_feature_frame
+from segmentation_pipeline.ml.preprocessing import numeric_frame
+from segmentation_pipeline.segments import load_feature_frame, model_cards
 from segmentation_pipeline.settings import Settings
 from segmentation_pipeline.warehouse import warehouse_connection
 
@@ -26,6 +28,8 @@ class ChurnRun:
     version: str | None
     outcome: ChurnOutcome | None
     skipped_reason: str | None = None
+    scores: pd.DataFrame | None = None  # user_id, churn_probability, churn_risk (also when a saved model scored)
+    card: dict | None = None  # the saved model's card, when users were scored without retraining
 
 
 def current_as_of(settings: Settings) -> date:
@@ -66,6 +70,38 @@ def churn_labels_sql(con: duckdb.DuckDBPyConnection, users: str, cutoff: date, h
     return labels.set_index("user_id")["churned"].astype("int64")
 
 
+def recent_churn_model(settings: Settings, as_of: date) -> dict | None:
+    """The card of the newest churn model trained within churn.retrain_every_days before `as_of`
+    with the configured horizon, or None (retrain) when the setting is 0 or no model qualifies."""
+    churn = settings.config.churn
+    if not churn.retrain_every_days:
+        return None
+    oldest = as_of - timedelta(days=churn.retrain_every_days)
+    cards = [
+        c for c in model_cards(settings.models_dir)
+        if c.get("kind") == "churn" and c.get("metrics", {}).get("horizon_days") == churn.horizon_days
+        and oldest < date.fromisoformat(c["data_window"]["as_of_date"]) <= as_of
+    ]
+    return max(cards, key=lambda c: (c["data_window"]["as_of_date"], c["trained_at"])) if cards else None
+
+
+def score_with_saved(settings: Settings, card: dict) -> ChurnRun:
+    """Score today's users with a saved churn model (between retrains): no training features, no fit."""
+    version = card["model_version"]
+    bundle, _ = load_model(settings.models_dir, version)
+    features = load_feature_frame(settings)
+    probability = bundle["model"].predict_proba(numeric_frame(features, bundle["features"]))[:, 1]
+    scores = pd.DataFrame({
+        "user_id": features["user_id"].to_numpy(),
+        "churn_probability": np.round(np.clip(probability, 0, 1), 4),
+        "churn_risk": risk_band(probability),
+    })
+    _write(settings, scores.assign(churn_model_version=version))
+    as_of = pd.Timestamp(features["as_of_date"].iloc[0]).date()
+    trained_as_of = date.fromisoformat(card["data_window"]["training_features_as_of"])
+    return ChurnRun(as_of, trained_as_of, version, None, scores=scores, card=card)
+
+
 def run_churn(settings: Settings) -> ChurnRun:
     """Needs `marts<suffix>.user_features` built by dbt for the training date (see defs/churn.py)."""
     as_of, horizon = current_as_of(settings), settings.config.churn.horizon_days
@@ -88,4 +124,4 @@ def run_churn(settings: Settings) -> ChurnRun:
                                                                               seed=settings.config.clustering.seed))
     version = save_churn(settings.models_dir, outcome, as_of)
     _write(settings, outcome.scores.assign(churn_model_version=version))
-    return ChurnRun(as_of, trained_as_of, version, outcome)
+    return ChurnRun(as_of, trained_as_of, version, outcome, scores=outcome.scores)

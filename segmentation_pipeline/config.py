@@ -60,6 +60,12 @@ class ClusteringConfig(_Strict):
 
 class ChurnSettings(_Strict):
     horizon_days: int = Field(default=90, ge=7, description="H: churned = no completed order in the next H days.")
+    retrain_every_days: int = Field(
+        default=0,
+        ge=0,
+        description="0: retrain every run. N: score users with a churn model trained in the last N days (same "
+        "horizon), skipping the rebuild of the training features and the fit.",
+    )
 
 
 class LifecycleConfig(_Strict):

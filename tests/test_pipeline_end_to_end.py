@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 
 from conftest import run_segmentation_job
+from segmentation_pipeline.ml.artifacts import load_model
+from segmentation_pipeline.ml.preprocessing import numeric_frame
 from segmentation_pipeline.publish import PUBLISHED_COLUMNS
 
 RFM_NAMES = {
@@ -64,21 +67,40 @@ def test_same_data_and_seed_give_same_segments(workspace, copy_landing):
     assert first == second
 
 
+def _mode(result, asset: str) -> str:
+    event = next(m for m in result.get_asset_materialization_events() if m.asset_key.to_user_string() == asset)
+    return event.materialization.metadata["mode"].value
+
+
 def test_between_refits_users_are_assigned_by_the_saved_classifier(workspace, copy_landing, monkeypatch):
     copy_landing()
-    (workspace / "segmentation.yaml").write_text("clustering: {k_min: 2, k_max: 6, seed: 42, refit_every_days: 30}\n")
+    (workspace / "segmentation.yaml").write_text(
+        "clustering: {k_min: 2, k_max: 6, seed: 42, refit_every_days: 30}\nchurn: {retrain_every_days: 30}\n"
+    )
     monkeypatch.setenv("SEGMENTATION_AS_OF", "2026-06-20")
     first = run_segmentation_job()
+    # Between retrains the churn model's training features are not rebuilt: drop them to see it.
+    with duckdb.connect(str(workspace / "warehouse.duckdb")) as con:
+        first_churn_version = con.execute("SELECT DISTINCT churn_model_version FROM ml.churn_scores").fetchall()
+        con.execute("DROP SCHEMA marts_churn_train CASCADE")
     monkeypatch.setenv("SEGMENTATION_AS_OF", "2026-06-30")
     second = run_segmentation_job()
 
     assert first.success and second.success
-    modes = [
-        next(m for m in r.get_asset_materialization_events() if m.asset_key.to_user_string() == "user_segments")
-        .materialization.metadata["mode"].value
-        for r in (first, second)
-    ]
-    assert modes[0] == "re-clustered" and modes[1].startswith("assigned")
+    assert _mode(first, "user_segments") == "re-clustered" and _mode(second, "user_segments").startswith("assigned")
+    assert _mode(first, "churn_scores") == "retrained" and _mode(second, "churn_scores").startswith("scored with")
+    with duckdb.connect(str(workspace / "warehouse.duckdb"), read_only=True) as con:
+        schemas = {r[0] for r in con.execute("SELECT schema_name FROM information_schema.schemata").fetchall()}
+        churn = con.execute("SELECT DISTINCT churn_model_version FROM ml.churn_scores").fetchall()
+        features = con.execute("SELECT * FROM marts.user_features ORDER BY user_id").fetch_df()
+        scores = con.execute("SELECT churn_probability FROM ml.churn_scores ORDER BY user_id").fetch_df()
+    assert "marts_churn_train" not in schemas
+    assert churn == first_churn_version and len(churn) == 1
+    # The saved model scored today's features (2026-06-30), not a copy of the first run's scores.
+    bundle, card = load_model(workspace / "models", churn[0][0])
+    expected = bundle["model"].predict_proba(numeric_frame(features, bundle["features"]))[:, 1]
+    assert card["data_window"]["as_of_date"] == "2026-06-20"
+    assert np.abs(scores["churn_probability"].to_numpy() - expected.round(4)).max() < 1e-9
     with duckdb.connect(str(workspace / "segments.duckdb"), read_only=True) as con:
         versions = con.execute("SELECT DISTINCT model_version, as_of_date::VARCHAR FROM segment_labels").fetchall()
         new_users = con.execute(

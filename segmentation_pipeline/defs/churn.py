@@ -3,7 +3,9 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from segmentation_pipeline.churn import TRAIN_SCHEMA_SUFFIX, run_churn, training_as_of
+from segmentation_pipeline.churn import (
+    TRAIN_SCHEMA_SUFFIX, ChurnRun, current_as_of, recent_churn_model, run_churn, score_with_saved, training_as_of,
+)
 from segmentation_pipeline.defs.dbt import build_as_of
 from segmentation_pipeline.ingest.contract import CONTRACTS
 from segmentation_pipeline.ml.plots import png_markdown
@@ -22,11 +24,16 @@ from segmentation_pipeline.settings import load_settings
         "of no completed order in the next H days (churn.horizon_days, default 90). Trained on user_features "
         "rebuilt by dbt as of (as-of − H) in `marts_churn_train`, labelled by the orders of the following H "
         "days, evaluated on held-out users against a recency-only baseline (ROC AUC, PR AUC, calibration). "
-        "The model and its card are saved under SEGMENTATION_MODELS_DIR as `model_version`."
+        "The model and its card are saved under SEGMENTATION_MODELS_DIR as `model_version`. With "
+        "churn.retrain_every_days: N, a model trained in the last N days scores the users instead (no rebuild, "
+        "no fit)."
     ),
 )
 def churn_scores(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
     settings = load_settings()
+    saved = recent_churn_model(settings, current_as_of(settings))
+    if saved is not None:
+        return _saved_model_result(context, score_with_saved(settings, saved), settings)
     trained_as_of = training_as_of(settings)
     context.log.info(f"building user_features as of {trained_as_of} into marts{TRAIN_SCHEMA_SUFFIX}")
     build_as_of(dbt, settings, trained_as_of, TRAIN_SCHEMA_SUFFIX, "+user_features", "churn_train")
@@ -42,13 +49,38 @@ def churn_scores(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.M
         metadata={
             "dagster/row_count": len(outcome.scores),
             "as_of_date": run.as_of.isoformat(),
+            "mode": "retrained",
             "trained_as_of": trained_as_of.isoformat(),
             **{k: v for k, v in metrics.items() if isinstance(v, (int, float, str))},
             "comparison": dg.MetadataValue.md(outcome.comparison.round(4).to_markdown(index=False)),
-            "risk_bands": dg.MetadataValue.md(
-                outcome.scores["churn_risk"].value_counts().rename_axis("churn_risk").reset_index().to_markdown(index=False)
-            ),
+            "risk_bands": _risk_bands(run),
             "plots": dg.MetadataValue.md(plots),
+            "model_version": run.version,
+            "model_path": dg.MetadataValue.path(str(settings.models_dir / run.version)),
+        }
+    )
+
+
+def _risk_bands(run: ChurnRun) -> dg.MetadataValue:
+    bands = run.scores["churn_risk"].value_counts().rename_axis("churn_risk").reset_index()
+    return dg.MetadataValue.md(bands.to_markdown(index=False))
+
+
+def _saved_model_result(context: dg.AssetExecutionContext, run: ChurnRun, settings) -> dg.MaterializeResult:
+    metrics = run.card.get("metrics", {})
+    context.log.info(
+        f"scored {len(run.scores)} users with churn model {run.version}, trained on "
+        f"{run.card['data_window']['as_of_date']} (churn.retrain_every_days: {settings.config.churn.retrain_every_days})"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(run.scores),
+            "as_of_date": run.as_of.isoformat(),
+            "mode": "scored with the saved churn model (churn.retrain_every_days)",
+            "model_trained_on": run.card["data_window"]["as_of_date"],
+            "trained_as_of": run.trained_as_of.isoformat(),
+            **{f"training_{k}": v for k, v in metrics.items() if k in ("roc_auc", "pr_auc", "brier", "churn_rate")},
+            "risk_bands": _risk_bands(run),
             "model_version": run.version,
             "model_path": dg.MetadataValue.path(str(settings.models_dir / run.version)),
         }
