@@ -24,6 +24,8 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import yaml
+
 from benchmarks import landing, probes, stages
 from benchmarks.machine import git_state, machine_info
 from benchmarks.measure import SAMPLE_SECONDS, Measurement, child_env, run_measured
@@ -45,6 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--results-dir", type=Path, default=HERE / "results", help="default benchmarks/results")
     p.add_argument("--ref", help="measure this git commit (exported with git archive) instead of the working tree")
     p.add_argument("--incremental-day", action="store_true", help="also measure a one-new-day nightly run")
+    p.add_argument("--refit-every-days", type=int, default=None, metavar="N",
+                   help="run with clustering.refit_every_days and churn.retrain_every_days set to N (default: the "
+                        "repository's segmentation.yaml, which refits every run)")
     p.add_argument("--skip-baseline", action="store_true")
     p.add_argument("--skip-floor", action="store_true")
     p.add_argument("--interval", type=float, default=SAMPLE_SECONDS, help="memory sampling interval (s)")
@@ -76,11 +81,28 @@ def source_env(source: Path) -> dict[str, str]:
 
 # --- runs --------------------------------------------------------------------------------------------
 
-def pipeline_env(source: Path, data_dir: Path, run_dir: Path) -> dict[str, str]:
+def run_config(source: Path, refit_every_days: int | None) -> str | None:
+    """The segmentation.yaml text the runs use: the source's, with the refit cadence when given."""
+    path = source / "segmentation.yaml"
+    text = path.read_text() if path.exists() else ""
+    if refit_every_days is None:
+        return text or None
+    config = yaml.safe_load(text) or {}
+    config.setdefault("clustering", {})["refit_every_days"] = refit_every_days
+    config.setdefault("churn", {})["retrain_every_days"] = refit_every_days
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def pipeline_env(source: Path, data_dir: Path, run_dir: Path, config: str | None = None) -> dict[str, str]:
     home = run_dir / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    config_env = {}
+    if config is not None:
+        (run_dir / "segmentation.yaml").write_text(config)
+        config_env = {"SEGMENTATION_CONFIG": str(run_dir / "segmentation.yaml")}
     return child_env({
+        **config_env,
         **source_env(source),
         "DAGSTER_HOME": str(home),
         "SEGMENTATION_DATA_DIR": str(data_dir),
@@ -110,8 +132,9 @@ def warm_file_cache(data_dir: Path) -> None:
                     pass
 
 
-def measure_pipeline(source: Path, data_dir: Path, run_dir: Path, logs: Path, name: str, interval: float) -> dict:
-    env = pipeline_env(source, data_dir, run_dir)
+def measure_pipeline(source: Path, data_dir: Path, run_dir: Path, logs: Path, name: str, interval: float,
+                     config: str | None = None) -> dict:
+    env = pipeline_env(source, data_dir, run_dir, config)
     spans_path = logs / f"{name}.spans.jsonl"
     spans_path.unlink(missing_ok=True)
     env[probes.SPANS_ENV] = str(spans_path)
@@ -205,10 +228,11 @@ def main(argv: list[str] | None = None) -> int:
 
     run_dir = bench_dir / "run"
     shutil.rmtree(run_dir, ignore_errors=True)
-    warm_seconds = warm_up(source, pipeline_env(source, data_dir, run_dir))
+    config = run_config(source, args.refit_every_days)
+    warm_seconds = warm_up(source, pipeline_env(source, data_dir, run_dir, config))
     warm_file_cache(data_dir)
 
-    results: dict = {"ours": measure_pipeline(source, data_dir, run_dir, logs, "ours", args.interval)}
+    results: dict = {"ours": measure_pipeline(source, data_dir, run_dir, logs, "ours", args.interval, config)}
     if not args.skip_baseline:
         results["baseline"] = measure_script(
             "baseline", "naive_baseline.py", ["--data", str(data_dir), "--out", str(run_dir / "baseline_labels.csv")],
@@ -219,14 +243,16 @@ def main(argv: list[str] | None = None) -> int:
     if split is not None:
         landing.link_tree(split.day, data_dir)
         results["ours_incremental_day"] = measure_pipeline(
-            source, data_dir, run_dir, logs, "ours_incremental_day", args.interval
+            source, data_dir, run_dir, logs, "ours_incremental_day", args.interval, config
         )
 
     command = f"make bench SIZE={args.size}" + (" BENCH_ARGS=\"" + " ".join(
         a for a in (["--incremental-day"] if args.incremental_day else [])
+        + (["--refit-every-days", str(args.refit_every_days)] if args.refit_every_days is not None else [])
         + (["--ref", source_info["commit"][:12]] if args.ref else [])
         + (["--skip-baseline"] if args.skip_baseline else []) + (["--skip-floor"] if args.skip_floor else [])
-    ) + "\"" if (args.incremental_day or args.ref or args.skip_baseline or args.skip_floor) else "")
+    ) + "\"" if (args.incremental_day or args.ref or args.skip_baseline or args.skip_floor
+                  or args.refit_every_days is not None) else "")
     comparison = comparisons(results)
     report = {
         "schema": 1,
@@ -249,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {
             "sampling_interval_seconds": args.interval,
             "warm_up_seconds_untimed": warm_seconds,
-            "config": (source / "segmentation.yaml").read_text() if (source / "segmentation.yaml").exists() else None,
+            "config": config,
+            "refit_every_days": args.refit_every_days,
         },
         "stage_descriptions": {program: dict(rows) for program, rows in stages.STAGES.items()},
         "results": results,

@@ -87,3 +87,16 @@ def test_one_new_day_split(tmp_path: Path) -> None:
     assert duckdb.sql(
         f"SELECT min(occurred_at::DATE) FROM read_csv({[str(f) for f in day_events]})"
     ).fetchone()[0] == date(2026, 7, 1)
+
+
+def test_refit_cadence_config(tmp_path: Path) -> None:
+    """--refit-every-days N runs the job with both model cadences set, the rest of the config kept."""
+    import yaml
+
+    from benchmarks.run import run_config
+
+    (tmp_path / "segmentation.yaml").write_text("clustering: {k_max: 5}\nchurn: {horizon_days: 60}\n")
+    assert run_config(tmp_path, None) == (tmp_path / "segmentation.yaml").read_text()
+    config = yaml.safe_load(run_config(tmp_path, 7))
+    assert config["clustering"] == {"k_max": 5, "refit_every_days": 7}
+    assert config["churn"] == {"horizon_days": 60, "retrain_every_days": 7}
