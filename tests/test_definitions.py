@@ -49,3 +49,21 @@ def test_job_schedule_and_checks():
     assert sensor.job_name == job.name
     blocking = {k.name for k in check_keys if defs.resolve_asset_graph().get_check_spec(k).blocking}
     assert {f"landing_{t}_quality" for t in TABLES} | {"user_features_quality", "published_labels_quality"} <= blocking
+
+
+def test_dbt_resource_knows_its_version_without_a_subprocess(monkeypatch):
+    """dagster-dbt asks `dbt --version` on every invocation; ours reads the installed dbt-core (same answer)."""
+    import dagster_dbt.core.resource as dbt_resource
+    from dagster_dbt import DbtCliResource
+
+    from segmentation_pipeline.defs.dbt import SegmentationDbtCli, dbt_executable, dbt_project
+
+    asked = DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())._cli_version
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f"subprocess started: {args}")
+
+    monkeypatch.setattr(dbt_resource, "check_output", no_subprocess)
+    ours = defs.resources["dbt"]
+    assert isinstance(ours, SegmentationDbtCli)
+    assert SegmentationDbtCli(project_dir=dbt_project(), dbt_executable=dbt_executable())._cli_version == asked

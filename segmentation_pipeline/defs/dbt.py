@@ -2,6 +2,7 @@
 
 
 import functools
+import importlib.metadata
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from packaging import version
 
 from segmentation_pipeline.ingest.as_of import resolve_as_of
 from segmentation_pipeline.ingest.errors import IngestionError
@@ -48,6 +50,18 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else shutil.which("dbt") or "dbt"
 
 
+class SegmentationDbtCli(DbtCliResource):
+    """DbtCliResource without the `dbt --version` subprocess that dagster-dbt starts on every
+    invocation (2-3 s each, issue #6): when the executable is the dbt installed beside this Python,
+    its version is the installed dbt-core's. Any other executable is asked as before."""
+
+    @functools.cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return super()._cli_version
+
+
 def _manifest_is_stale(project: DbtProject) -> bool:
     if not project.manifest_path.exists():
         return True
@@ -74,7 +88,7 @@ def dbt_project() -> DbtProject:
         # The same vars and profile as the nightly build, so that build can parse partially
         # (dbt re-parses the whole project when either differs from the saved parse).
         with dbt_environment(settings):
-            DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+            SegmentationDbtCli(project_dir=project, dbt_executable=dbt_executable()).cli(
                 ["parse", "--quiet", "--vars", json.dumps(static_dbt_vars(settings))], target_path=project.target_path
             ).wait()
     return project
@@ -158,5 +172,5 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 
 defs = dg.Definitions(
     assets=[dbt_models],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())},
+    resources={"dbt": SegmentationDbtCli(project_dir=dbt_project(), dbt_executable=dbt_executable())},
 )
