@@ -84,6 +84,11 @@ class QualityConfig(_Strict):
         description="Larger tables are validated by GX on a repeatable sample of this size (the quarantine counts "
         "that decide the gate stay exact).",
     )
+    validate_new_files_only: bool = Field(
+        default=True,
+        description="GX validates only the rows of landing files its suite has not passed yet (new or reloaded "
+        "files; all of them after a change to the suite or the quality settings). false: every row, every run.",
+    )
 
 
 class ScheduleConfig(_Strict):

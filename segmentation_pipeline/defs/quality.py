@@ -6,8 +6,9 @@ import dagster as dg
 import pandas as pd
 
 from segmentation_pipeline.ingest.contract import CONTRACTS
-from segmentation_pipeline.quality.context import quality_dir
+from segmentation_pipeline.quality.context import EXPECTATIONS_DIR, quality_dir
 from segmentation_pipeline.quality.frames import landing_frame, table_frame
+from segmentation_pipeline.quality.ledger import files_to_validate, record_passed, suite_signature
 from segmentation_pipeline.quality.quarantine import quarantine_counts
 from segmentation_pipeline.quality.report import markdown_table
 from segmentation_pipeline.quality.validate import SuiteVerdict, run_suite
@@ -42,27 +43,42 @@ def _landing_check(table: str) -> dg.AssetChecksDefinition:
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         settings = load_settings()
         quality = settings.config.quality
+        mostly = 1 - quality.max_quarantine_share
+        suite = f"landing_{table}"
         with warehouse_connection(settings, read_only=True) as con:
-            frame = landing_frame(con, table, quality.max_rows_validated)
             counts = quarantine_counts(con, table)
             # One list for dbt's quarantine rule and this suite: the seed dbt_project/seeds/accepted_event_types.csv
             event_types = [r[0] for r in con.execute("SELECT event_type FROM seeds.accepted_event_types").fetchall()]
-        parameters = {
-            "latest_allowed_timestamp": pd.Timestamp(datetime.now() + timedelta(days=1)),
-            "amount_ceiling": quality.amount_ceiling,
-            "allowed_event_types": event_types,
-        }
-        verdict = run_suite(
-            quality_dir(settings.warehouse), f"landing_{table}", frame.data, parameters, 1 - quality.max_quarantine_share
-        )
+            parameters = {
+                "latest_allowed_timestamp": pd.Timestamp(datetime.now() + timedelta(days=1)),
+                "amount_ceiling": quality.amount_ceiling,
+                "allowed_event_types": event_types,
+            }
+            signature = suite_signature(EXPECTATIONS_DIR / "expectations" / f"{suite}.json", parameters, mostly)
+            files = files_to_validate(con, table, signature) if quality.validate_new_files_only else None
+            frame = None if files == [] else landing_frame(con, table, quality.max_rows_validated, files=files)
         share_ok = counts.share <= quality.max_quarantine_share
-        verdict_text = "passed" if verdict.success and share_ok else "FAILED"
-        findings = [o.sentence() for o in verdict.outcomes if o.unexpected_count or not o.success]
+        if frame is None:  # nothing delivered since the suite last passed: only the quarantine share to check
+            verdict = None
+            findings = []
+            metadata = {"suite": suite, "rows_validated": 0, "rows_in_table": counts.raw_rows, "failed_expectations": 0,
+                        "files_validated": 0, "validated": "no landing file new since the suite last passed"}
+        else:
+            verdict = run_suite(quality_dir(settings.warehouse), suite, frame.data, parameters, mostly)
+            findings = [o.sentence() for o in verdict.outcomes if o.unexpected_count or not o.success]
+            metadata = verdict_metadata(verdict, counts.raw_rows)
+            metadata["files_validated"] = len(files) if files is not None else "all"
+            metadata["rows_in_validated_files"] = frame.total_rows
+        suite_ok = verdict is None or verdict.success
+        verdict_text = "passed" if suite_ok and share_ok else "FAILED"
+        scope = (
+            "" if files is None else " GX validated no new rows (every landing file passed before)." if not files
+            else f" GX validated the rows of {len(files)} new or reloaded file(s)."
+        )
         description = (
-            f"{verdict_text}: {counts.describe()} (limit {quality.max_quarantine_share:.2%})."
+            f"{verdict_text}: {counts.describe()} (limit {quality.max_quarantine_share:.2%})." + scope
             + (" Expectations with unexpected rows: " + "; ".join(findings) if findings else "")
         )
-        metadata = verdict_metadata(verdict, frame.total_rows)
         metadata.update(
             {
                 "quarantined_rows": counts.quarantined_rows,
@@ -76,7 +92,10 @@ def _landing_check(table: str) -> dg.AssetChecksDefinition:
                 ),
             }
         )
-        passed = verdict.success and share_ok
+        passed = suite_ok and share_ok
+        if passed and files:
+            with warehouse_connection(settings) as con:
+                record_passed(con, table, files, signature)
         if not passed:  # the reason in the run's log too, beside Dagster's "blocking asset check failed"
             context.log.error(f"landing_{table}_quality: {description}")
         return dg.AssetCheckResult(passed=passed, description=description[:2000], metadata=metadata)

@@ -28,12 +28,17 @@ class Frame:
     total_rows: int  # more than len(data) when a large table was sampled
 
 
-def landing_frame(con: duckdb.DuckDBPyConnection, table: str, max_rows: int, seed: int = 42) -> Frame:
+def landing_frame(
+    con: duckdb.DuckDBPyConnection, table: str, max_rows: int, seed: int = 42, files: list[str] | None = None
+) -> Frame:
+    """The checked rows of `table` (only those delivered in `files`, when given), sampled above `max_rows`."""
     relation = checked_relation(table)
-    total = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+    where, parameters = ("WHERE list_contains(?, _source_file)", [files]) if files is not None else ("", [])
+    total = con.execute(f"SELECT count(*) FROM {relation} {where}", parameters).fetchone()[0]
     columns = ", ".join(LANDING_COLUMNS[table] + LINEAGE)
+    source = relation if files is None else f"(SELECT {columns} FROM {relation} {where}) AS delivered"
     sample = f" USING SAMPLE reservoir({max_rows} ROWS) REPEATABLE ({seed})" if total > max_rows else ""
-    data = con.execute(f"SELECT {columns} FROM {relation}{sample}").to_arrow_table().to_pandas()
+    data = con.execute(f"SELECT {columns} FROM {source}{sample}", parameters).to_arrow_table().to_pandas()
     return Frame(data=data, total_rows=total)
 
 
