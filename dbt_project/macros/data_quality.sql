@@ -10,6 +10,9 @@
 
     Every model has the same skeleton: source (dq_delivered_rows) -> typed ->
     flagged (failed_rule) -> checked (dq_checked_rows) -> the final select.
+    The models are incremental: dq_delivered_rows reads rows_to_check, the raw
+    table in a full build, only the rows to re-check in an incremental one
+    (incremental_checks.sql).
 -#}
 
 {#- `cast(<column> as varchar) as raw_<column>` for every column: the values as delivered. -#}

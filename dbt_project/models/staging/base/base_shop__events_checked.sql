@@ -7,6 +7,8 @@
     'category', 'duration_seconds',
 ] %}
 {%- set key = ['event_id'] %}
+{#- Incremental: re-checks the rows of the keys in new landing files (macros/incremental_checks.sql). #}
+{{ config(unique_key=key) }}
 
 -- `not materialized`: checked reads flagged (so typed and source) twice, once
 -- per branch (dq_checked_rows); materialized, DuckDB would hold every row in memory.
@@ -14,7 +16,7 @@ with
 
 source as not materialized (
 
-    {{ dq_delivered_rows(source('raw', 'events'), columns, key) }}
+    {{ dq_delivered_rows(rows_to_check(source('raw', 'events'), columns, key), columns, key) }}
 
 ),
 

@@ -4,6 +4,8 @@
 -- Order lines carry no timestamp, so no timestamp rules apply.
 {%- set columns = ['order_id', 'product_id', 'category', 'quantity', 'unit_price'] %}
 {%- set key = ['order_id', 'product_id'] %}
+{#- Incremental: re-checks the rows of the keys in new landing files (macros/incremental_checks.sql). #}
+{{ config(unique_key=key) }}
 
 -- `not materialized`: checked reads flagged (so typed and source) twice, once
 -- per branch (dq_checked_rows); materialized, DuckDB would hold every row in memory.
@@ -11,7 +13,7 @@ with
 
 source as not materialized (
 
-    {{ dq_delivered_rows(source('raw', 'order_items'), columns, key) }}
+    {{ dq_delivered_rows(rows_to_check(source('raw', 'order_items'), columns, key), columns, key) }}
 
 ),
 

@@ -3,6 +3,8 @@
 -- clean rows, quarantine_shop__orders the quarantined ones.
 {%- set columns = ['order_id', 'user_id', 'ordered_at', 'amount', 'status', 'items'] %}
 {%- set key = ['order_id'] %}
+{#- Incremental: re-checks the rows of the keys in new landing files (macros/incremental_checks.sql). #}
+{{ config(unique_key=key) }}
 
 -- `not materialized`: checked reads flagged (so typed and source) twice, once
 -- per branch (dq_checked_rows); materialized, DuckDB would hold every row in memory.
@@ -10,7 +12,7 @@ with
 
 source as not materialized (
 
-    {{ dq_delivered_rows(source('raw', 'orders'), columns, key) }}
+    {{ dq_delivered_rows(rows_to_check(source('raw', 'orders'), columns, key), columns, key) }}
 
 ),
 

@@ -3,6 +3,8 @@
 -- clean rows, quarantine_shop__reviews the quarantined ones.
 {%- set columns = ['review_id', 'user_id', 'product_id', 'rating', 'text', 'created_at'] %}
 {%- set key = ['review_id'] %}
+{#- Incremental: re-checks the rows of the keys in new landing files (macros/incremental_checks.sql). #}
+{{ config(unique_key=key) }}
 
 -- `not materialized`: checked reads flagged (so typed and source) twice, once
 -- per branch (dq_checked_rows); materialized, DuckDB would hold every row in memory.
@@ -10,7 +12,7 @@ with
 
 source as not materialized (
 
-    {{ dq_delivered_rows(source('raw', 'reviews'), columns, key) }}
+    {{ dq_delivered_rows(rows_to_check(source('raw', 'reviews'), columns, key), columns, key) }}
 
 ),
 

@@ -6,6 +6,8 @@
 -- schema. Never `select *` from the source here.
 {%- set columns = ['user_id', 'signup_at', 'country', 'birth_year', 'gender', 'acquisition_channel'] %}
 {%- set key = ['user_id'] %}
+{#- Incremental: re-checks the rows of the keys in new landing files (macros/incremental_checks.sql). #}
+{{ config(unique_key=key) }}
 
 -- `not materialized`: checked reads flagged (so typed and source) twice, once
 -- per branch (dq_checked_rows); materialized, DuckDB would hold every row in memory.
@@ -13,7 +15,7 @@ with
 
 source as not materialized (
 
-    {{ dq_delivered_rows(source('raw', 'users'), columns, key) }}
+    {{ dq_delivered_rows(rows_to_check(source('raw', 'users'), columns, key), columns, key) }}
 
 ),
 
