@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.ml.artifacts import load_model, save_churn
-from segmentation_pipeline.ml.churn import COMPLETED, ChurnOutcome, risk_band, score_churn
+from segmentation_pipeline.ml.churn import COMPLETED, ChurnOutcome, score_churn, score_frame
 from segmentation_pipeline.ml.config import ChurnConfig
 from segmentation_pipeline.ml.preprocessing import numeric_frame
-from segmentation_pipeline.segments import load_feature_frame, model_cards
+from segmentation_pipeline.segments import load_feature_frame, model_cards, recent_cards
 from segmentation_pipeline.settings import Settings
 from segmentation_pipeline.warehouse import warehouse_connection
 
@@ -76,13 +75,8 @@ def recent_churn_model(settings: Settings, as_of: date) -> dict | None:
     churn = settings.config.churn
     if not churn.retrain_every_days:
         return None
-    oldest = as_of - timedelta(days=churn.retrain_every_days)
-    cards = [
-        c for c in model_cards(settings.models_dir)
-        if c.get("kind") == "churn" and c.get("metrics", {}).get("horizon_days") == churn.horizon_days
-        and oldest < date.fromisoformat(c["data_window"]["as_of_date"]) <= as_of
-    ]
-    return max(cards, key=lambda c: (c["data_window"]["as_of_date"], c["trained_at"])) if cards else None
+    cards = recent_cards(model_cards(settings.models_dir), "churn", as_of, churn.retrain_every_days)
+    return next((c for c in cards if c.get("metrics", {}).get("horizon_days") == churn.horizon_days), None)
 
 
 def score_with_saved(settings: Settings, card: dict) -> ChurnRun:
@@ -91,11 +85,7 @@ def score_with_saved(settings: Settings, card: dict) -> ChurnRun:
     bundle, _ = load_model(settings.models_dir, version)
     features = load_feature_frame(settings)
     probability = bundle["model"].predict_proba(numeric_frame(features, bundle["features"]))[:, 1]
-    scores = pd.DataFrame({
-        "user_id": features["user_id"].to_numpy(),
-        "churn_probability": np.round(np.clip(probability, 0, 1), 4),
-        "churn_risk": risk_band(probability),
-    })
+    scores = score_frame(features["user_id"].to_numpy(), probability)
     _write(settings, scores.assign(churn_model_version=version))
     as_of = pd.Timestamp(features["as_of_date"].iloc[0]).date()
     trained_as_of = date.fromisoformat(card["data_window"]["training_features_as_of"])

@@ -84,15 +84,20 @@ def classifier_for(cards: list[dict], segmentation_version: str) -> str | None:
     return next((c["model_version"] for c in cards if c.get("segmentation_version") == segmentation_version), None)
 
 
+def recent_cards(cards: list[dict], kind: str, as_of: date, max_age_days: int) -> list[dict]:
+    """The cards of `kind` whose data as-of date is within `max_age_days` before `as_of`, newest first."""
+    fitted = [
+        c for c in cards
+        if c.get("kind") == kind
+        and as_of - timedelta(days=max_age_days) < date.fromisoformat(c["data_window"]["as_of_date"]) <= as_of
+    ]
+    return sorted(fitted, key=lambda c: (c["data_window"]["as_of_date"], c["trained_at"]), reverse=True)
+
+
 def recent_models(models_dir: Path, as_of: date, max_age_days: int) -> tuple[str, str] | None:
     """The newest saved segmentation (and its classifier) fitted within `max_age_days` before `as_of`."""
     cards = model_cards(models_dir)
-    fitted = [
-        c for c in cards
-        if c.get("kind") == "segmentation"
-        and as_of - timedelta(days=max_age_days) < date.fromisoformat(c["data_window"]["as_of_date"]) <= as_of
-    ]
-    for card in sorted(fitted, key=lambda c: (c["data_window"]["as_of_date"], c["trained_at"]), reverse=True):
+    for card in recent_cards(cards, "segmentation", as_of, max_age_days):
         classifier = classifier_for(cards, card["model_version"])
         if classifier:
             return card["model_version"], classifier

@@ -121,6 +121,15 @@ def risk_band(probability: np.ndarray) -> np.ndarray:
     return out
 
 
+def score_frame(user_ids: np.ndarray, probability: np.ndarray) -> pd.DataFrame:
+    """user_id, churn_probability (clipped to [0, 1], 4 decimals), churn_risk: the published scores."""
+    return pd.DataFrame({
+        "user_id": user_ids,
+        "churn_probability": np.round(np.clip(probability, 0, 1), 4),
+        "churn_risk": risk_band(probability),
+    })
+
+
 def score_churn(train_features: pd.DataFrame, churned, score_features: pd.DataFrame,
                 config: ChurnConfig | None = None, seed: int | None = None) -> ChurnOutcome:
     """Train on users known at as_of - H with their outcome, evaluate, then score users at as_of."""
@@ -165,11 +174,8 @@ def score_churn(train_features: pd.DataFrame, churned, score_features: pd.DataFr
         **{f"baseline_{k}": round(float(b[k]), 4) for k in ("roc_auc", "pr_auc", "brier")},
         "scored_users": int(len(probability)),
     }
-    scores = pd.DataFrame({
-        "user_id": score_features["user_id"].to_numpy() if "user_id" in score_features else np.arange(len(probability)),
-        "churn_probability": np.round(np.clip(probability, 0, 1), 4),
-        "churn_risk": risk_band(probability),
-    })
+    user_ids = score_features["user_id"].to_numpy() if "user_id" in score_features else np.arange(len(probability))
+    scores = score_frame(user_ids, probability)
     figures = {}
     curves = {name: (*roc_curve(y_test, p)[:2], roc_auc_score(y_test, p))
               for name, p in (("gradient boosting", p_model), ("recency only", p_base))}
