@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 SAMPLE_SIZE = 5
 
 
@@ -41,13 +43,33 @@ def _clean(value: Any) -> Any:
     return value if isinstance(value, (int, float, str, bool)) or value is None else str(value)
 
 
-def outcomes(validation_result: Any) -> list[ExpectationOutcome]:
+def _domain_columns(kwargs: dict) -> list[str]:
+    if "column" in kwargs:
+        return [kwargs["column"]]
+    if "column_A" in kwargs:
+        return [kwargs["column_A"], kwargs["column_B"]]
+    return list(kwargs.get("column_list") or [])
+
+
+def _named_rows(frame: pd.DataFrame | None, positions: list, columns: list[str]) -> list[dict]:
+    """The unexpected rows at `positions` (GX's partial_unexpected_index_list on a RangeIndex frame),
+    each as {checked column(s)..., index column(s)...}: e.g. the file and row number that delivered it."""
+    if frame is None or not columns:
+        return []
+    present = [c for c in dict.fromkeys(columns) if c in frame.columns]
+    return [{c: frame.at[p, c] for c in present} for p in positions if pd.api.types.is_integer(p) and p in frame.index]
+
+
+def outcomes(
+    validation_result: Any, frame: pd.DataFrame | None = None, index_columns: list[str] | None = None
+) -> list[ExpectationOutcome]:
     found = []
     for result in validation_result.results:
         config = result.expectation_config
         details = result.result or {}
         sample = details.get("partial_unexpected_list") or []
-        index = details.get("partial_unexpected_index_list") or []
+        positions = (details.get("partial_unexpected_index_list") or [])[:SAMPLE_SIZE]
+        index = _named_rows(frame, positions, [*_domain_columns(config.kwargs), *(index_columns or [])]) if index_columns else []
         found.append(
             ExpectationOutcome(
                 expectation=config.type,

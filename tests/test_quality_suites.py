@@ -1,0 +1,74 @@
+"""What an operator reads when a Great Expectations suite fails: the rows named by file and row
+number, whatever index or dtypes the frame arrived with (GX runs for real on small frames)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from segmentation_pipeline.quality.validate import gx_ready, run_suite
+
+PARAMETERS = {"amount_ceiling": 1000.0, "allowed_event_types": [], "latest_allowed_timestamp": pd.Timestamp("2026-06-01")}
+
+
+def _orders(rows: int) -> pd.DataFrame:
+    return pd.DataFrame({
+        "order_id": [f"o{i}" for i in range(rows)],
+        "user_id": [f"u{i}" for i in range(rows)],
+        "ordered_at": pd.Timestamp("2026-05-01 10:00:00"),
+        "amount": 12.5,
+        "status": "completed",
+        "quarantine_reason": None,
+        "_source_file": "orders/orders.csv",
+        "_source_row": np.arange(1, rows + 1, dtype="int32"),
+    })
+
+
+def test_failed_expectation_names_file_and_row_of_the_unexpected_rows(tmp_path: Path):
+    frame = _orders(400)
+    frame.loc[[7, 300], "amount"] = [-3.0, 5000.0]
+    frame.loc[150, "status"] = "lost"
+    # A sampled or filtered frame keeps the warehouse's row labels: they must not be taken for positions.
+    frame.index = frame.index * 10 + 3
+
+    verdict = run_suite(tmp_path / "gx", "landing_orders", frame, PARAMETERS, mostly=1.0)
+
+    assert not verdict.success
+    failed = {o.column: o for o in verdict.failed}
+    assert set(failed) == {"amount", "status"}
+    assert failed["amount"].unexpected_count == 2
+    assert failed["amount"].sample == [
+        {"amount": -3.0, "_source_file": "orders/orders.csv", "_source_row": 8},
+        {"amount": 5000.0, "_source_file": "orders/orders.csv", "_source_row": 301},
+    ]
+    assert failed["status"].sample == [{"status": "lost", "_source_file": "orders/orders.csv", "_source_row": 151}]
+    assert "_source_row': 301" in verdict.summary()
+
+
+def test_many_tolerated_rows_still_report_five_examples(tmp_path: Path):
+    frame = _orders(1000)
+    frame.loc[frame.index % 2 == 0, "amount"] = -1.0  # 500 unexpected rows, tolerated by mostly=0.4
+
+    verdict = run_suite(tmp_path / "gx", "landing_orders", frame, PARAMETERS, mostly=0.4)
+
+    assert verdict.success
+    amount = next(o for o in verdict.outcomes if o.column == "amount" and o.expectation.endswith("between"))
+    assert amount.unexpected_count == 500
+    assert [s["_source_row"] for s in amount.sample] == [1, 3, 5, 7, 9]
+
+
+def test_frames_are_handed_to_gx_with_the_same_values_in_fast_dtypes():
+    frame = pd.DataFrame(
+        {"n": np.array([1, 2, 3], dtype="int32"), "x": [0.5, 1.0, 2.0], "tags": [["high_value", "new"], [], None],
+         "name": ["a", "b", "c"]},
+        index=[10, 20, 30],
+    )
+    ready = gx_ready(frame)
+    assert ready["n"].dtype == "int64" and ready["n"].tolist() == [1, 2, 3]
+    assert ready["x"].tolist() == [0.5, 1.0, 2.0]
+    assert ready["tags"].tolist()[:2] == ["['high_value', 'new']", "[]"] and pd.isna(ready["tags"].iloc[2])
+    assert ready["name"].tolist() == ["a", "b", "c"]
+    assert list(ready.index) == [0, 1, 2]
+    pd.util.hash_pandas_object(ready, index=True)  # GX fingerprints the batch this way; lists would make it pickle
