@@ -1,4 +1,4 @@
-"""Per-segment association rules with real mlxtend FP-growth on a shop with a planted rule."""
+"""Per-segment association rules with real mlxtend (Apriori on dense baskets, FP-growth on sparse) on a shop with a planted rule."""
 
 from __future__ import annotations
 
@@ -104,3 +104,13 @@ def test_empty_input_and_no_rules_keep_columns_and_dtypes(baskets):
     found = mine_segment_rules(baskets, 0.1, 0.5)
     assert found.dtypes.astype(str).tolist() == ["int64", "str", "str", "float64", "float64", "float64",
                                                  "int64", "int64"]
+
+
+def test_sparse_fp_growth_finds_the_same_rules_as_dense_apriori(baskets, monkeypatch):
+    import segmentation_pipeline.ml.associations as associations
+
+    dense = mine_segment_rules(baskets, min_support=0.05, min_confidence=0.1, max_len=3)
+    monkeypatch.setattr(associations, "DENSE_CELLS", 0)  # every segment's matrix counts as large
+    sparse = mine_segment_rules(baskets, min_support=0.05, min_confidence=0.1, max_len=3)
+    assert len(dense) > 5 and {len(a.split(" + ")) for a in dense["antecedent"]} == {1, 2}
+    pd.testing.assert_frame_equal(sparse, dense)

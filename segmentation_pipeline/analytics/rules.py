@@ -1,7 +1,7 @@
 """What each segment buys together: category association rules per segment (`analytics.segment_associations`).
 
 A basket is one completed order in the year before the as-of date; its items are the categories of its
-order lines. Mining is mlxtend's FP-growth (see ml/associations.py); thresholds are `analytics.*` in
+order lines. Mining is mlxtend's Apriori or FP-growth (see ml/associations.py); thresholds are `analytics.*` in
 segmentation.yaml.
 """
 

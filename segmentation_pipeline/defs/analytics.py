@@ -16,7 +16,8 @@ from segmentation_pipeline.warehouse import warehouse_connection
     description=(
         "Category association rules per segment in `analytics.segment_associations` of the warehouse (grain: one "
         "row per segment and rule): baskets are completed orders of the year before the as-of date, mined with "
-        "mlxtend FP-growth; thresholds analytics.association_min_support / _min_confidence / _max_len. "
+        "mlxtend Apriori (FP-growth for large basket x category matrices); thresholds "
+        "analytics.association_min_support / _min_confidence / _max_len. "
         "Published as `segment_associations` with small-group suppression."
     ),
 )

@@ -48,7 +48,8 @@ PUBLISHED = {
         f"per user, against everyone else; table `segment_effects` {WHERE}."
     ),
     "segment_associations": (
-        "Category association rules (grain: one row per segment × rule) mined with FP-growth on the last year's completed orders "
+        "Category association rules (grain: one row per segment × rule) mined with mlxtend (Apriori or FP-growth) "
+        "on the last year's completed orders "
         f"(antecedent, consequent, support, confidence, lift); table `segment_associations` {WHERE}."
     ),
 }

