@@ -133,8 +133,17 @@ def build_publication(settings: Settings) -> Path:
 
 
 def staged_frame(staged: Path) -> pd.DataFrame:
+    """The staged segment_labels for its GX gate. Nested columns (tags) come as DuckDB's text of the
+    value ('[high_value, new]'): cast in DuckDB, instead of per row in pandas (quality.validate.gx_ready)."""
     with duckdb.connect(str(staged), read_only=True) as con:
-        return con.execute("SELECT * FROM segment_labels").to_arrow_table().to_pandas()
+        types = con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                            "WHERE table_name = 'segment_labels' ORDER BY ordinal_position").fetchall()
+        columns = ", ".join(
+            f'CAST("{name}" AS VARCHAR) AS "{name}"' if kind.endswith("[]") or kind.startswith(("STRUCT", "MAP"))
+            else f'"{name}"'
+            for name, kind in types
+        )
+        return con.execute(f"SELECT {columns} FROM segment_labels").to_arrow_table().to_pandas()
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
