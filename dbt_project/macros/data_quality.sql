@@ -97,11 +97,16 @@
     when {{ dq_present(column) }} is null then '{{ reason }}'
 {%- endmacro %}
 
-{#- missing_timestamp, unparseable_timestamp, future_timestamp (in that order). -#}
-{% macro dq_timestamp_rules(column) -%}
+{#-
+    missing_timestamp, unparseable_timestamp, future_timestamp (in that order).
+    `typed`: a column in scope that already holds clean_cast(column, 'timestamp'); the rules
+    then read it instead of parsing the text twice more (seconds per 10M rows).
+-#}
+{% macro dq_timestamp_rules(column, typed=none) -%}
+    {%- set parsed = typed if typed is not none else clean_cast(column, 'timestamp') -%}
     when {{ dq_present(column) }} is null then 'missing_timestamp'
-    when {{ clean_cast(column, 'timestamp') }} is null then 'unparseable_timestamp'
-    when {{ clean_cast(column, 'timestamp') }} > {{ dq_future_cutoff() }} then 'future_timestamp'
+    when {{ parsed }} is null then 'unparseable_timestamp'
+    when {{ parsed }} > {{ dq_future_cutoff() }} then 'future_timestamp'
 {%- endmacro %}
 
 {#-

@@ -60,9 +60,10 @@ flagged as not materialized (
         case
             {{ dq_missing('raw_event_id', 'missing_id') }}
             {{ dq_missing('raw_user_id', 'missing_user_id') }}
-            {{ dq_timestamp_rules('raw_occurred_at') }}
+            {{ dq_timestamp_rules('raw_occurred_at', typed='occurred_at') }}
+            {#- event_type: normalize_event_type(raw_event_type), computed once in `typed` #}
             {{ dq_not_accepted(
-                normalize_event_type('raw_event_type'),
+                'event_type',
                 'select event_type from ' ~ ref('accepted_event_types'),
                 'unknown_event_type'
             ) }}

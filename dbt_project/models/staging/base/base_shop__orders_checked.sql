@@ -54,9 +54,10 @@ flagged as not materialized (
         case
             {{ dq_missing('raw_order_id', 'missing_id') }}
             {{ dq_missing('raw_user_id', 'missing_user_id') }}
-            {{ dq_timestamp_rules('raw_ordered_at') }}
+            {{ dq_timestamp_rules('raw_ordered_at', typed='ordered_at') }}
             {{ dq_amount_rules('raw_amount') }}
-            {{ dq_not_accepted(normalize_order_status('raw_status'), ['completed', 'cancelled', 'refunded'], 'unknown_status') }}
+            {#- status: normalize_order_status(raw_status), computed once in `typed` #}
+            {{ dq_not_accepted('status', ['completed', 'cancelled', 'refunded'], 'unknown_status') }}
         end as failed_rule
     from typed
 

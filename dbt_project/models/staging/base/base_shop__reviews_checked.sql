@@ -54,7 +54,7 @@ flagged as not materialized (
         case
             {{ dq_missing('raw_review_id', 'missing_id') }}
             {{ dq_missing('raw_user_id', 'missing_user_id') }}
-            {{ dq_timestamp_rules('raw_created_at') }}
+            {{ dq_timestamp_rules('raw_created_at', typed='created_at') }}
             {{ dq_rating_rules('raw_rating') }}
         end as failed_rule
     from typed

@@ -56,7 +56,7 @@ flagged as not materialized (
         *,
         case
             {{ dq_missing('raw_user_id', 'missing_id') }}
-            {{ dq_timestamp_rules('raw_signup_at') }}
+            {{ dq_timestamp_rules('raw_signup_at', typed='signup_at') }}
         end as failed_rule
     from typed
 
