@@ -117,6 +117,11 @@ def warm_up(source: Path, env: dict[str, str]) -> float:
     """Load the code location and create the Dagster instance once, untimed: parses the dbt manifest
     if it is missing or stale and creates the instance's storage, as a deployment has done before
     its nightly run."""
+    # The saved dbt parse belongs to the warehouse path it was made with (dbt's profile reads it). An export
+    # shared with a run of another size would make every dbt invocation of this run parse in full, which a
+    # deployment, whose path does not change, never does. Removing it makes the load below parse for this run.
+    for saved in ("manifest.json", "partial_parse.msgpack"):
+        (source / "dbt_project" / "target" / saved).unlink(missing_ok=True)
     start = time.time()
     code = "import segmentation_pipeline.definitions, dagster; dagster.DagsterInstance.get().get_runs(limit=1)"
     subprocess.run([sys.executable, "-c", code], cwd=source, env=env, check=True, capture_output=True)
