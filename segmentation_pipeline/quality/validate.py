@@ -14,8 +14,8 @@ from segmentation_pipeline.quality.context import open_context
 from segmentation_pipeline.quality.report import ExpectationOutcome, outcomes
 
 # No `unexpected_index_column_names`: with them GX's pandas engine looks up the index columns of
-# every unexpected row, one cell at a time (700k rows for a `mostly` expectation at 1M users: ~10 s),
-# and then keeps 5. GX returns the frame positions of the first 5; report.outcomes names those rows.
+# every unexpected row, one cell at a time (700k rows for a `mostly` expectation at 1M users), and
+# then keeps 5. GX returns the frame positions of the first 5; report.outcomes names those rows.
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
 INDEX_COLUMNS = ("_source_file", "_source_row", "user_id")
 
@@ -45,9 +45,9 @@ def gx_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
     - Narrow integer columns (DuckDB INTEGER, int32) widened to int64: GX vectorises
       `expect_column_values_to_be_between` only for int64 and float64 columns, and calls Python
-      once per value otherwise (14 s for the 14 int32 columns of user_features at 1M users).
+      once per value otherwise (14M calls for the 14 int32 columns of user_features at 1M users).
     - Columns of lists (segment_labels.tags) as text: GX fingerprints every batch with pandas
-      hashing, and a list column makes it pickle the whole frame instead (7 s at 1M users).
+      hashing, and a list column makes it pickle the whole frame instead (7 s at 1M users, profiled).
     - A fresh RangeIndex, so GX's unexpected-row positions are row positions (report.outcomes).
     """
     frame = frame.reset_index(drop=True)
