@@ -72,3 +72,26 @@ def test_frames_are_handed_to_gx_with_the_same_values_in_fast_dtypes():
     assert ready["name"].tolist() == ["a", "b", "c"]
     assert list(ready.index) == [0, 1, 2]
     pd.util.hash_pandas_object(ready, index=True)  # GX fingerprints the batch this way; lists would make it pickle
+
+
+def test_data_docs_index_lists_the_newest_results_only(tmp_path: Path):
+    """Each validation rebuilds the Data Docs index; GX reads every listed result to do it unless the
+    index is limited (expectations/great_expectations.yml), so a gate would slow down every night."""
+    context_dir = tmp_path / "gx"
+    run_suite(context_dir, "landing_orders", _orders(10), PARAMETERS, mostly=1.0)
+    uncommitted = context_dir / "uncommitted"
+    result = next((uncommitted / "validations" / "landing_orders").glob("*/*/*.json"))
+    page = next((uncommitted / "data_docs" / "local_site" / "validations" / "landing_orders").glob("*/*/*.html"))
+    for night in range(100):  # a hundred earlier nights: their stored results and rendered pages
+        run_time = f"2025{1 + night // 28:02d}{1 + night % 28:02d}T020000.000000Z"
+        for done in (result, page):
+            copy = done.parents[1] / run_time / done.name
+            copy.parent.mkdir()
+            copy.write_bytes(done.read_bytes())
+
+    run_suite(context_dir, "landing_orders", _orders(10), PARAMETERS, mostly=1.0)
+
+    index = (uncommitted / "data_docs" / "local_site" / "index.html").read_text()
+    assert index.count("validations/landing_orders/__none__/") == 70
+    assert "__none__/20250101T020000" not in index  # the oldest night is left out of the index
+    assert len(list((uncommitted / "validations").rglob("*.json"))) == 102  # but no result is deleted
