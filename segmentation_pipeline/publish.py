@@ -19,6 +19,7 @@ import pandas as pd
 from segmentation_pipeline.analytics.migration import latest_migration_sql, moves_macro_sql
 from segmentation_pipeline.analytics.protect import protect
 from segmentation_pipeline.privacy import register_pseudonym_function
+from segmentation_pipeline.quality.frames import table_frame
 from segmentation_pipeline.settings import Settings
 from segmentation_pipeline.warehouse import connect
 
@@ -133,17 +134,9 @@ def build_publication(settings: Settings) -> Path:
 
 
 def staged_frame(staged: Path) -> pd.DataFrame:
-    """The staged segment_labels for its GX gate. Nested columns (tags) come as DuckDB's text of the
-    value ('[high_value, new]'): cast in DuckDB, instead of per row in pandas (quality.validate.gx_ready)."""
+    """The staged segment_labels, as its GX gate reads them (quality.frames.table_frame)."""
     with duckdb.connect(str(staged), read_only=True) as con:
-        types = con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                            "WHERE table_name = 'segment_labels' ORDER BY ordinal_position").fetchall()
-        columns = ", ".join(
-            f'CAST("{name}" AS VARCHAR) AS "{name}"' if kind.endswith("[]") or kind.startswith(("STRUCT", "MAP"))
-            else f'"{name}"'
-            for name, kind in types
-        )
-        return con.execute(f"SELECT {columns} FROM segment_labels").to_arrow_table().to_pandas()
+        return table_frame(con, "segment_labels").data
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

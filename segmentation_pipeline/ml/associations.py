@@ -46,7 +46,7 @@ def _one_hot(basket_codes: np.ndarray, item_codes: np.ndarray, items: list[str])
 
 
 def _rules(onehot: pd.DataFrame, min_support: float, min_confidence: float, max_len: int) -> pd.DataFrame:
-    if hasattr(onehot, "sparse"):
+    if isinstance(onehot.dtypes.iloc[0], pd.SparseDtype):  # _one_hot made it sparse: too large for dense
         itemsets = fpgrowth(onehot, min_support=min_support, max_len=max_len, use_colnames=True)
     else:
         itemsets = apriori(onehot, min_support=min_support, max_len=max_len, use_colnames=True, low_memory=True)

@@ -43,5 +43,13 @@ def landing_frame(
 
 
 def table_frame(con: duckdb.DuckDBPyConnection, relation: str) -> Frame:
-    data = con.execute(f"SELECT * FROM {relation}").to_arrow_table().to_pandas()
+    """Every row of `relation`. Nested columns (lists, structs, maps, e.g. segment_labels.tags) come as
+    DuckDB's text of the value ('[high_value, new]'), cast in DuckDB instead of per row in pandas:
+    GX cannot hash a column of lists and would pickle the whole frame (quality.validate.gx_ready)."""
+    columns = ", ".join(
+        f'CAST("{name}" AS VARCHAR) AS "{name}"' if kind.endswith("]") or kind.startswith(("STRUCT", "MAP"))
+        else f'"{name}"'
+        for name, kind, *_ in con.execute(f"DESCRIBE {relation}").fetchall()
+    )
+    data = con.execute(f"SELECT {columns} FROM {relation}").to_arrow_table().to_pandas()
     return Frame(data=data, total_rows=len(data))
