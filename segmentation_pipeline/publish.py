@@ -3,7 +3,8 @@
 The new file is built beside the old one and renamed over it, so a reader with the
 old file open keeps reading a consistent snapshot, and a failure at any point leaves
 the previously published file exactly as it was. `segment_labels` is written first so the
-quality suite can check it before anything else is added.
+quality suite can check it before anything else is added. The new file starts as a copy of the
+published one's history, so only the history slices that changed are written (published_history.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 from segmentation_pipeline.analytics.migration import latest_migration_sql, moves_macro_sql
 from segmentation_pipeline.analytics.protect import protect
 from segmentation_pipeline.privacy import register_pseudonym_function
+from segmentation_pipeline.published_history import HistorySync, start_from_previous, sync_history
 from segmentation_pipeline.quality.frames import table_frame
 from segmentation_pipeline.settings import Settings
 from segmentation_pipeline.warehouse import connect
@@ -67,13 +69,6 @@ LEFT JOIN wh.ml.churn_scores AS churn USING (user_id)
 ORDER BY rfm.user_id
 """
 
-SEGMENT_HISTORY_SQL = """
-CREATE TABLE segment_history AS
-SELECT pseudonym(user_id) AS user_id, * EXCLUDE (user_id)
-FROM wh.history.segment_history
-ORDER BY as_of_date, user_id
-"""
-
 # Published aggregate -> (warehouse table it needs, query on the attached warehouse `wh`).
 AGGREGATE_SOURCES = {
     "segment_summary": ("history.segment_summary",
@@ -95,6 +90,7 @@ class Publication:
     segments: list[tuple[str, int]]
     tables: dict[str, int] = field(default_factory=dict)  # published table -> rows
     suppressed: dict[str, int] = field(default_factory=dict)  # aggregate -> rows suppressed
+    history: HistorySync | None = None  # history slices written and carried over
 
 
 def _fsync(path: Path) -> None:
@@ -118,11 +114,15 @@ def _connect(staged: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
 
 
 def build_publication(settings: Settings) -> Path:
-    """Write `segment_labels` into a new file beside the published one; nothing readers see changes yet."""
+    """Write `segment_labels` into a new file beside the published one; nothing readers see changes yet.
+
+    The new file starts with the published history when that file can be reused (see published_history.py).
+    """
     target = settings.published_db
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
+        start_from_previous(target, staged)
         with _connect(staged, settings) as con:
             con.execute(SEGMENT_LABELS_SQL)
             con.execute("DETACH wh")
@@ -145,13 +145,16 @@ def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
         "AND table_name = ?", [schema, table]).fetchone()[0])
 
 
-def add_analytics(staged: Path, settings: Settings) -> dict[str, int]:
-    """History, KPIs, migration, effects and rules into the staged file; returns rows suppressed per aggregate."""
+def add_analytics(staged: Path, settings: Settings) -> tuple[dict[str, int], HistorySync]:
+    """History, KPIs, migration, effects and rules into the staged file.
+
+    Returns the rows suppressed per aggregate and the history slices written and carried over.
+    """
     privacy = settings.config.privacy
     suppressed: dict[str, int] = {}
     try:
         with _connect(staged, settings) as con:
-            con.execute(SEGMENT_HISTORY_SQL)
+            history = sync_history(con)
             for table, (source, query) in AGGREGATE_SOURCES.items():
                 if not _has_table(con, *source.split(".")):
                     continue
@@ -168,10 +171,11 @@ def add_analytics(staged: Path, settings: Settings) -> dict[str, int]:
     except BaseException:
         discard(staged)
         raise
-    return suppressed
+    return suppressed, history
 
 
-def commit_publication(staged: Path, target: Path, suppressed: dict[str, int] | None = None) -> Publication:
+def commit_publication(staged: Path, target: Path, suppressed: dict[str, int] | None = None,
+                       history: HistorySync | None = None) -> Publication:
     """Atomically replace the published file with the staged one."""
     with duckdb.connect(str(staged), read_only=True) as con:
         rows = con.execute("SELECT count(*) FROM segment_labels").fetchone()[0]
@@ -182,4 +186,5 @@ def commit_publication(staged: Path, target: Path, suppressed: dict[str, int] | 
             "SELECT table_name, estimated_size FROM duckdb_tables() WHERE database_name = current_database() "
             "ORDER BY 1").fetchall())
     os.replace(staged, target)
-    return Publication(path=target, rows=rows, segments=segments, tables=tables, suppressed=suppressed or {})
+    return Publication(path=target, rows=rows, segments=segments, tables=tables, suppressed=suppressed or {},
+                       history=history)

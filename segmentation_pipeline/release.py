@@ -72,8 +72,8 @@ def publish(settings: Settings, record_current: bool = True) -> Released:
         del labels
         if record_current:
             record_current_run(settings, as_of)
-        suppressed = add_analytics(staged, settings)
-        publication = commit_publication(staged, settings.published_db, suppressed)
+        suppressed, history = add_analytics(staged, settings)
+        publication = commit_publication(staged, settings.published_db, suppressed, history)
     except BaseException:
         discard(staged)
         raise

@@ -19,10 +19,14 @@ import pandas as pd
 import pytest
 
 from conftest import DEMO_AS_OF
+from segmentation_pipeline.release import publish
+from segmentation_pipeline.settings import load_settings
 
 SECRET = "test-secret"
 BACKFILL = ("2026-06-22", "2026-06-23")
 PII_COLUMNS = ("email", "phone", "full_name", "address")
+SLICES_QUERY = "SELECT as_of_date::VARCHAR AS d, * EXCLUDE (as_of_date) FROM segment_history_slices ORDER BY d"
+HISTORY_QUERY = "SELECT * FROM segment_history ORDER BY as_of_date, user_id"
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +56,11 @@ def history_workspace(tmp_path_factory, demo_landing):
             tags={"dagster/asset_partition_range_start": BACKFILL[0], "dagster/asset_partition_range_end": BACKFILL[1]},
         )
         assert backfill.success
+        after_backfill = query(root, SLICES_QUERY)
         again = job.execute_in_process(instance=instance, raise_on_error=False)
         assert again.success
-        yield {"root": root, "first_history": first_history, "again": again}
+        yield {"root": root, "first_history": first_history, "again": again, "after_backfill": after_backfill,
+               "env": env}
 
 
 def query(root: Path, sql: str) -> pd.DataFrame:
@@ -62,8 +68,67 @@ def query(root: Path, sql: str) -> pd.DataFrame:
         return con.execute(sql).fetch_df()
 
 
-def token(user_id: str) -> str:
-    return hmac.new(SECRET.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+def token(user_id: str, secret: str = SECRET) -> str:
+    return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+def warehouse_history(root: Path, secret: str) -> pd.DataFrame:
+    """The warehouse history as the published table should hold it: ids replaced by their tokens."""
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        history = con.execute("SELECT * FROM history.segment_history").fetch_df()
+    history["user_id"] = [token(u, secret) for u in history["user_id"]]
+    return history.sort_values(["as_of_date", "user_id"], ignore_index=True)
+
+
+def test_a_night_writes_only_its_own_date_and_carries_the_others_over(history_workspace):
+    root, before = history_workspace["root"], history_workspace["after_backfill"].set_index("d")
+    after = query(root, SLICES_QUERY).set_index("d")
+    assert after.index.tolist() == [*BACKFILL, DEMO_AS_OF]
+    # The backfilled dates were written by the backfill's publication and copied unchanged since.
+    for day in BACKFILL:
+        assert after.loc[day, "published_at"] == before.loc[day, "published_at"]
+        assert after.loc[day, "slice_id"] == before.loc[day, "slice_id"]
+    # The re-run date got a new slice and was written again.
+    assert after.loc[DEMO_AS_OF, "slice_id"] != before.loc[DEMO_AS_OF, "slice_id"]
+    assert after.loc[DEMO_AS_OF, "published_at"] > before.loc[DEMO_AS_OF, "published_at"]
+    materialized = history_workspace["again"].asset_materializations_for_node("publish_segments")
+    metadata = next(m.metadata for m in materialized if m.asset_key == dg.AssetKey("segment_history"))
+    assert metadata["dates_written"].value == DEMO_AS_OF
+    assert metadata["dates_carried_over"].value == len(BACKFILL)
+    # What readers get is exactly the whole warehouse history, as if it had been written from scratch.
+    published = query(root, HISTORY_QUERY)
+    pd.testing.assert_frame_equal(published, warehouse_history(root, SECRET), check_dtype=False)
+    assert after["users"].to_dict() == published.groupby(published["as_of_date"].astype(str)).size().to_dict()
+
+
+def test_a_new_secret_or_a_lost_file_rewrites_every_date(history_workspace, tmp_path):
+    root = tmp_path / "copy"
+    shutil.copytree(history_workspace["root"], root, ignore=shutil.ignore_patterns("landing"))
+    env = {key: str(value).replace(str(history_workspace["root"]), str(root))
+           for key, value in history_workspace["env"].items()}
+    dates = [*BACKFILL, DEMO_AS_OF]
+
+    same = publish(load_settings(env), record_current=False).publication.history
+    assert (same.written, same.carried) == ([], 3)
+    pd.testing.assert_frame_equal(query(root, HISTORY_QUERY), warehouse_history(root, SECRET), check_dtype=False)
+
+    env["SEGMENTATION_ID_SECRET"] = "another-secret"
+    rotated = publish(load_settings(env), record_current=False).publication.history
+    assert (rotated.written, rotated.carried) == (dates, 0)
+    published = query(root, HISTORY_QUERY)
+    pd.testing.assert_frame_equal(published, warehouse_history(root, "another-secret"), check_dtype=False)
+    # The labels and the history share the new tokens.
+    assert set(query(root, "SELECT user_id FROM segment_labels")["user_id"]) <= set(published["user_id"])
+
+    # A file published by a version without the slice list, and a deleted file: both rewritten in full.
+    with duckdb.connect(str(root / "segments.duckdb")) as con:
+        con.execute("DROP TABLE segment_history_slices")
+    upgraded = publish(load_settings(env), record_current=False).publication.history
+    assert (upgraded.written, upgraded.carried) == (dates, 0)
+    (root / "segments.duckdb").unlink()
+    rebuilt = publish(load_settings(env), record_current=False).publication.history
+    assert (rebuilt.written, rebuilt.carried) == (dates, 0)
+    pd.testing.assert_frame_equal(query(root, HISTORY_QUERY), published)
 
 
 def test_rerunning_a_date_replaces_its_slice(history_workspace):

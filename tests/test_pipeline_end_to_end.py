@@ -50,8 +50,8 @@ def test_job_publishes_one_label_per_user(workspace, copy_landing):
     assert stages <= {"new", "active", "silent", "churned"} and len(stages) >= 3
     assert as_of == [("2026-06-30",)]  # latest activity in the generated shop
     assert segments[0] == segments[1] >= 2  # every segment has its own name
-    assert set(tables) == {"segment_labels", "segment_history", "segment_summary", "rfm_summary", "segment_migration",
-                           "segment_effects", "segment_associations"}
+    assert set(tables) == {"segment_labels", "segment_history", "segment_history_slices", "segment_summary",
+                           "rfm_summary", "segment_migration", "segment_effects", "segment_associations"}
     assert not [c for c in all_columns if any(w in c.lower() for w in PII_WORDS) and not c.endswith("segment_name")]
 
 

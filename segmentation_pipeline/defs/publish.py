@@ -31,7 +31,8 @@ PUBLISHED = {
     "segment_history": (
         "Membership over time (grain: one row per user × as-of date) (segment, RFM segment, lifecycle stage, value "
         f"tier, churn probability, model version); table `segment_history` {WHERE}. Re-running a date replaces "
-        "its rows; older dates come from the `segment_history_backfill` job."
+        "its rows; older dates come from the `segment_history_backfill` job. Only new or replaced dates are "
+        "written; the others are carried over from the previous publication (list: `segment_history_slices`)."
     ),
     "segment_summary": (
         "KPIs per segment (grain: one row per segment × as-of date): users, share, revenue 30/90 days and its share, average order value, "
@@ -113,11 +114,15 @@ def publish_segments(context: dg.AssetExecutionContext):
     for key in PUBLISHED:
         if key == "segment_labels":
             continue
-        yield dg.MaterializeResult(asset_key=key, metadata={
+        metadata = {
             "dagster/row_count": int(publication.tables.get(key, 0)),
             "rows_suppressed": int(publication.suppressed.get(key, 0)),
             "published_file": path,
-        })
+        }
+        if key == "segment_history" and publication.history is not None:
+            metadata["dates_written"] = ", ".join(publication.history.written) or "(none)"
+            metadata["dates_carried_over"] = publication.history.carried
+        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
 
 
 @dg.asset(
