@@ -110,8 +110,9 @@ def run_churn(settings: Settings) -> ChurnRun:
         _write(settings, pd.DataFrame({"user_id": score_features["user_id"], "churn_probability": pd.Series(dtype="float64"),
                                        "churn_risk": pd.Series(dtype="object"), "churn_model_version": None}))
         return ChurnRun(as_of, trained_as_of, None, None, reason)
-    outcome = score_churn(train_features, churned, score_features, ChurnConfig(horizon_days=horizon,
-                                                                              seed=settings.config.clustering.seed))
+    config = ChurnConfig(horizon_days=horizon, seed=settings.config.clustering.seed,
+                         threads=settings.config.engine.threads)  # engine.threads also caps the models
+    outcome = score_churn(train_features, churned, score_features, config)
     version = save_churn(settings.models_dir, outcome, as_of)
     _write(settings, outcome.scores.assign(churn_model_version=version))
     return ChurnRun(as_of, trained_as_of, version, outcome, scores=outcome.scores)

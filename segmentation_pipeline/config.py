@@ -122,7 +122,9 @@ class EngineConfig(_Strict):
         description="DuckDB memory limit for each process that opens the warehouse (the pipeline, dbt); "
         "larger joins, sorts and windows spill to temp_directory instead of failing.",
     )
-    threads: int | None = Field(default=None, ge=1, description="DuckDB threads per process (None: one per core).")
+    threads: int | None = Field(
+        default=None, ge=1, description="DuckDB threads per process, and the churn model's (None: one per core)."
+    )
     temp_directory: str | None = Field(
         default=None, description="Where DuckDB spills (None: a duckdb_tmp folder beside the warehouse)."
     )

@@ -7,7 +7,7 @@ and as of 2026-04-01 = as_of - 90 days (churn training features). Real scikit-le
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -192,6 +192,17 @@ def test_churn_model_beats_the_recency_baseline_and_scores_everyone(shop, churn)
     never_ordered = shop.features["frequency"].to_numpy() == 0
     assert churn.scores.loc[never_ordered, "churn_probability"].notna().all()
     assert set(churn.reliability["model"]) == {"gradient_boosting", "recency_baseline"}
+
+
+def test_churn_model_is_the_same_on_one_thread_and_on_two(shop, churn):
+    labels = churn_labels(shop.orders, shop.train_features["user_id"], date.fromisoformat(TRAIN_AS_OF), HORIZON)
+    config = ChurnConfig(horizon_days=HORIZON, threads=1, make_plots=False)
+    single = score_churn(shop.train_features, labels, shop.features, config, seed=SEED)
+    two = score_churn(shop.train_features, labels, shop.features, replace(config, threads=2), seed=SEED)
+    assert churn.config.threads is None  # the default: every core
+    pd.testing.assert_frame_equal(single.scores, two.scores)
+    pd.testing.assert_frame_equal(single.scores, churn.scores)
+    assert single.metrics == two.metrics
 
 
 def test_every_plot_renders(outcome, churn):

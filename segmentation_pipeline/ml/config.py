@@ -96,4 +96,6 @@ class ChurnConfig:
     learning_rate: float = 0.06
     calibration_bins: int = 10
     make_plots: bool = True
-    threads: int = 1
+    # OpenMP threads for the gradient boosting (None: every core). The job runs one step at a time
+    # (in-process executor), and the model is the same for any thread count (tests/test_ml_demo.py).
+    threads: int | None = None
