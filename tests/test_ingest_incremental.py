@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from segmentation_pipeline.ingest import load
 from segmentation_pipeline.ingest.errors import IngestionError
 from segmentation_pipeline.ingest.run import ingest_table
 from segmentation_pipeline.settings import load_settings
@@ -63,6 +64,38 @@ def test_row_numbers_count_within_each_file(shop):
     # The second file's first data row is its row 1, not row 6 of the table.
     assert by_file["events/part-2.csv"] == [("e5", 1), ("e6", 2), ("e7", 3), ("e8", 4)]
     assert by_file["events/part-1.csv"][0] == ("e0", 1)
+
+
+def test_row_numbers_follow_the_file_when_it_is_read_in_parallel_chunks(tmp_path, monkeypatch):
+    """A large file is parsed in parallel chunks and streamed in several batches: row n is still row n."""
+    monkeypatch.setattr(load, "BATCH_ROWS", 7_777)
+    folder = tmp_path / "landing" / "events"
+    _write(folder / "part-1.csv", _events(0, 120_000))
+    _write(folder / "part-2.csv", _events(0, 50_000, day="2026-06-02"))
+    # 64 KB read buffers: the 5 MB file is split into many chunks that both threads parse.
+    settings = _settings(tmp_path, config="engine: {threads: 2}\nevents: {read_options: {buffer_size: 65536}}\n")
+    assert ingest_table(settings, "events").rows == 170_000
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        wrong = con.execute("""
+            SELECT _source_file, count(*) FROM raw.events
+            WHERE _source_row <> CAST(substr(event_id, 2) AS BIGINT) + 1 GROUP BY 1
+        """).fetchall()
+        numbered = con.execute("SELECT _source_file, max(_source_row) FROM raw.events GROUP BY 1 ORDER BY 1").fetchall()
+    assert wrong == []
+    assert numbered == [("events/part-1.csv", 120_000), ("events/part-2.csv", 50_000)]
+
+
+def test_a_broken_line_deep_in_a_new_file_names_it_and_keeps_raw_as_it_was(shop, monkeypatch):
+    monkeypatch.setattr(load, "BATCH_ROWS", 1_000)
+    settings = _settings(shop)
+    ingest_table(settings, "events")
+    before = _raw(settings)
+    lines = _events(100, 40_000).splitlines()
+    lines[35_001] = 'e35100,"u1,page_view,2026-06-01 10:00:00,s1,x'  # unterminated quote, past the sniffed rows
+    _write(shop / "landing" / "events" / "part-3.csv", "\n".join(lines) + "\n")
+    with pytest.raises(IngestionError, match=r"events/part-3\.csv: could not load table 'events': .*CSV Error on Line"):
+        ingest_table(settings, "events")
+    assert _raw(settings) == before
 
 
 def test_nightly_run_reads_only_new_and_changed_files_and_matches_a_full_reload(shop):

@@ -2,18 +2,21 @@
 
 `raw` keeps values as delivered, as text; staging in dbt casts and cleans. Columns are
 renamed to the canonical names of the landing contract. Files are loaded one at a time, so
-`_source_row` is the row's number within its own file (1 = the first data row), and a
+`_source_row` is the row's number within its own file (1 = the first data row; see _insert), and a
 nightly run loads only new or changed files (see manifest.py). A file-level problem in any
 file rolls the table back to what it held before the run.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from segmentation_pipeline.config import TableConfig
 from segmentation_pipeline.ingest import manifest
@@ -27,6 +30,7 @@ TIMESTAMP_COLUMNS = {"ordered_at", "occurred_at", "signup_at", "created_at"}
 DELIMITERS = (";", "\t", "|", ",")
 LINEAGE = ("_source_file", "_source_row")
 CASTABLE_PROBE_ROWS = 10_000
+BATCH_ROWS = 1_000_000  # rows per Arrow batch streamed from a landing file into raw
 
 
 @dataclass
@@ -141,22 +145,50 @@ def _create_table(con: duckdb.DuckDBPyConnection, contract: TableContract) -> No
     con.execute(f"CREATE OR REPLACE TABLE raw.{contract.name} ({columns}, _source_file VARCHAR, _source_row BIGINT)")
 
 
+def _numbered(batches: pa.RecordBatchReader) -> pa.RecordBatchReader:
+    """The batches with `_source_row` = 1, 2, ... in the order they come (the file's order)."""
+    schema = batches.schema.append(pa.field("_source_row", pa.int64()))
+
+    def generate():
+        first = 1
+        for batch in batches:
+            numbers = np.arange(first, first + batch.num_rows, dtype=np.int64)
+            yield batch.append_column("_source_row", pa.array(numbers))
+            first += batch.num_rows
+
+    return pa.RecordBatchReader.from_batches(schema, generate())
+
+
 def _insert(con: duckdb.DuckDBPyConnection, contract: TableContract, plan: _FilePlan, table_cfg: TableConfig) -> int:
+    """Append one file's rows to raw.<table> inside `con`'s open transaction; returns rows inserted.
+
+    The file is read on a second connection and streamed in as Arrow batches numbered on the way:
+    DuckDB's readers return a file's rows in order (preserve_insertion_order, the default), and
+    the insert then runs on both cores. `row_number() OVER ()` in the insert would make it run on
+    one core (5.0 s instead of 3.7 s for a 2.7M-row events file).
+    """
     for column in plan.extra:
         con.execute(f"ALTER TABLE raw.{contract.name} ADD COLUMN IF NOT EXISTS {_ident(column)} VARCHAR")
     selects = [_select_expression(c, _source_column(c, table_cfg, plan.found), table_cfg) for c in contract.columns]
     selects += [f"CAST({_ident(c)} AS VARCHAR) AS {_ident(c)}" for c in plan.extra]
-    selects += [f"{_literal(plan.file.key)} AS _source_file", "row_number() OVER () AS _source_row"]
+    selects.append(f"{_literal(plan.file.key)} AS _source_file")
+    reader = con.cursor()
+    reader.execute("SET preserve_insertion_order = true")  # the default; the numbering relies on it
     try:
-        inserted = con.execute(
-            f"INSERT INTO raw.{contract.name} BY NAME SELECT {', '.join(selects)} FROM {plan.source}"
-        ).fetchone()[0]
-    except duckdb.Error as exc:
+        batches = reader.execute(f"SELECT {', '.join(selects)} FROM {plan.source}").to_arrow_reader(BATCH_ROWS)
+        con.register("landing_batches", _numbered(batches))
+        inserted = con.execute(f"INSERT INTO raw.{contract.name} BY NAME SELECT * FROM landing_batches").fetchone()[0]
+    except (duckdb.Error, pa.ArrowException) as exc:
+        # The reader's error arrives wrapped by the Arrow stream: keep DuckDB's own words.
+        reason = re.sub(r"^.*get_next failed\(\): (IOError: )*", "", str(exc).splitlines()[0])
         raise IngestionError(
-            f"{plan.file.key}: could not load table '{contract.name}': {str(exc).splitlines()[0]}. "
+            f"{plan.file.key}: could not load table '{contract.name}': {reason}. "
             "Check the file's delimiter, quoting and encoding (read_options in segmentation.yaml) "
             "and the date formats (formats in segmentation.yaml)."
         ) from exc
+    finally:
+        con.unregister("landing_batches")
+        reader.close()
     return int(inserted)
 
 
