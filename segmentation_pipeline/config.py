@@ -81,8 +81,8 @@ class QualityConfig(_Strict):
     amount_ceiling: float = Field(default=100_000, gt=0, description="Order amounts / unit prices above this are quarantined.")
     max_rows_validated: int = Field(
         default=500_000, ge=1000,
-        description="Larger tables are validated by GX on a repeatable sample of this size (the quarantine counts "
-        "that decide the gate stay exact).",
+        description="Larger tables are validated by GX on a repeatable sample of about this size (the quarantine "
+        "counts that decide the gate stay exact).",
     )
     validate_new_files_only: bool = Field(
         default=True,

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.quality.frames import landing_frame
 from segmentation_pipeline.quality.validate import gx_ready, run_suite
 
 PARAMETERS = {"amount_ceiling": 1000.0, "allowed_event_types": [], "latest_allowed_timestamp": pd.Timestamp("2026-06-01")}
@@ -95,3 +97,27 @@ def test_data_docs_index_lists_the_newest_results_only(tmp_path: Path):
     assert index.count("validations/landing_orders/__none__/") == 70
     assert "__none__/20250101T020000" not in index  # the oldest night is left out of the index
     assert len(list((uncommitted / "validations").rglob("*.json"))) == 102  # but no result is deleted
+
+
+def test_a_large_table_is_validated_on_a_repeatable_sample_of_about_the_limit():
+    with duckdb.connect() as con:
+        con.execute("CREATE SCHEMA staging")
+        con.execute("""
+            CREATE TABLE staging.base_shop__events_checked AS
+            SELECT 'e' || i AS event_id, 'u' || (i % 97) AS user_id, 'page_view' AS event_type,
+                   TIMESTAMP '2026-06-01' AS occurred_at, NULL AS quarantine_reason,
+                   'events/part-' || (i // 100000) || '.csv' AS _source_file, i % 100000 + 1 AS _source_row
+            FROM range(300000) AS t(i)
+        """)
+        sample = landing_frame(con, "events", max_rows=20_000)
+        again = landing_frame(con, "events", max_rows=20_000)
+        one_file = landing_frame(con, "events", max_rows=20_000, files=["events/part-1.csv"])
+        small = landing_frame(con, "events", max_rows=500_000)
+    assert sample.total_rows == 300_000 and 18_000 <= len(sample.data) <= 22_000
+    assert sample.data.equals(again.data)  # the same rows, in the same order
+    assert not sample.data.duplicated(["_source_file", "_source_row"]).any()
+    # Spread over the table: each file gives about a third of the sample.
+    assert sample.data["_source_file"].value_counts().between(5_500, 7_500).all()
+    assert one_file.total_rows == 100_000 and set(one_file.data["_source_file"]) == {"events/part-1.csv"}
+    assert 18_000 <= len(one_file.data) <= 22_000
+    assert len(small.data) == small.total_rows == 300_000  # under the limit: every row

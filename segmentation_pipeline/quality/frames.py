@@ -31,14 +31,23 @@ class Frame:
 def landing_frame(
     con: duckdb.DuckDBPyConnection, table: str, max_rows: int, seed: int = 42, files: list[str] | None = None
 ) -> Frame:
-    """The checked rows of `table` (only those delivered in `files`, when given), sampled above `max_rows`."""
+    """The checked rows of `table` (only those delivered in `files`, when given), sampled above `max_rows`.
+
+    The sample keeps a row when a hash of (its file, its row number, seed) falls in the first
+    max_rows / total of the hash range: about `max_rows` rows, the same rows on every run over the
+    same data, chosen by a filter that runs on every core. (A seeded reservoir sample runs on one
+    core: 6.2 s against 0.95 s for the 53.6M events at 1M users.)
+    """
     relation = checked_relation(table)
-    where, parameters = ("WHERE list_contains(?, _source_file)", [files]) if files is not None else ("", [])
-    total = con.execute(f"SELECT count(*) FROM {relation} {where}", parameters).fetchone()[0]
+    conditions, parameters = (["list_contains(?, _source_file)"], [files]) if files is not None else ([], [])
+    total = con.execute(
+        f"SELECT count(*) FROM {relation} {'WHERE ' if conditions else ''}{' AND '.join(conditions)}", parameters
+    ).fetchone()[0]
+    if total > max_rows:
+        conditions.append(f"hash(_source_file, _source_row, {int(seed)}) < {int(max_rows / total * 2**64)}::UBIGINT")
     columns = ", ".join(LANDING_COLUMNS[table] + LINEAGE)
-    source = relation if files is None else f"(SELECT {columns} FROM {relation} {where}) AS delivered"
-    sample = f" USING SAMPLE reservoir({max_rows} ROWS) REPEATABLE ({seed})" if total > max_rows else ""
-    data = con.execute(f"SELECT {columns} FROM {source}{sample}", parameters).to_arrow_table().to_pandas()
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    data = con.execute(f"SELECT {columns} FROM {relation} {where}", parameters).to_arrow_table().to_pandas()
     return Frame(data=data, total_rows=total)
 
 
