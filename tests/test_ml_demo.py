@@ -22,6 +22,7 @@ from conftest import run_segmentation_job
 from segmentation_pipeline.demo_data import generate
 from segmentation_pipeline.ml import ChurnConfig, SegmentationConfig, churn_labels, score_churn, segment_users
 from segmentation_pipeline.ml.artifacts import load_model, save_churn, save_segmentation
+from segmentation_pipeline.ml.classifier import train_classifier
 from segmentation_pipeline.ml.plots import png_markdown
 from segmentation_pipeline.ml.preprocessing import MODEL_FEATURES, RECENCY_CAP_DAYS
 from segmentation_pipeline.ml.segmentation import assign_new_users
@@ -160,6 +161,15 @@ def test_classifier_agrees_with_the_clustering_on_held_out_users(outcome):
     assert clf.confusion.shape == (outcome.k, outcome.k) and clf.confusion.to_numpy().sum() == len(clf.test_rows)
     confidence = outcome.assignments["segment_confidence"]
     assert confidence.between(0, 1).all() and confidence.mean() > 0.9
+
+
+def test_classifier_folds_fitted_two_at_a_time_give_the_same_classifier(shop, outcome):
+    config = replace(SegmentationConfig(), seed=SEED, make_plots=False)
+    one = train_classifier(shop.features, outcome.labels, replace(config, fold_jobs=1))
+    two = train_classifier(shop.features, outcome.labels, replace(config, fold_jobs=2))
+    pd.testing.assert_frame_equal(one.comparison.drop(columns="seconds"), two.comparison.drop(columns="seconds"))
+    np.testing.assert_array_equal(one.oof_proba, two.oof_proba)
+    assert one.name == two.name and (one.accuracy, one.macro_f1) == (two.accuracy, two.macro_f1)
 
 
 def test_new_users_are_assigned_by_the_classifier(shop, outcome):

@@ -13,11 +13,13 @@ fold that did not see the user), so no user is scored by a model trained on them
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -26,6 +28,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
 
 from segmentation_pipeline.ml.algorithms import sample_rows
 from segmentation_pipeline.ml.config import SegmentationConfig
@@ -92,21 +95,31 @@ def train_classifier(features: pd.DataFrame, labels: np.ndarray, config: Segment
     folds = int(max(2, min(config.classifier_folds, counts[counts > 0].min())))
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
     classes = np.unique(y[train])
-    rows, oof = [], {}
-    for name, pipeline in candidate_classifiers(config).items():
-        started, proba = time.perf_counter(), np.zeros((len(train), len(classes)))
-        f1s, accs = [], []
-        for fit_idx, val_idx in cv.split(train, y[train]):
+    splits = list(cv.split(train, y[train]))
+
+    def fold(pipeline: Pipeline, fit_idx: np.ndarray, val_idx: np.ndarray) -> np.ndarray:
+        with threadpool_limits(limits=config.threads):  # OpenMP limits are per thread
             model = clone(pipeline).fit(X.iloc[train[fit_idx]], y[train[fit_idx]])
             fold_proba = np.zeros((len(val_idx), len(classes)))
             fold_proba[:, np.searchsorted(classes, model.classes_)] = model.predict_proba(X.iloc[train[val_idx]])
-            proba[val_idx] = fold_proba
-            predicted = classes[fold_proba.argmax(axis=1)]
-            f1s.append(f1_score(y[train[val_idx]], predicted, average="macro"))
-            accs.append(accuracy_score(y[train[val_idx]], predicted))
-        oof[name] = proba
-        rows.append({"classifier": name, "cv_macro_f1": float(np.mean(f1s)), "cv_macro_f1_sd": float(np.std(f1s)),
-                     "cv_accuracy": float(np.mean(accs)), "seconds": round(time.perf_counter() - started, 2)})
+        return fold_proba
+
+    rows, oof = [], {}
+    # Folds are independent fits, so fitting them a few at a time gives the same numbers.
+    with Parallel(n_jobs=config.fold_jobs or os.cpu_count() or 1, backend="threading") as parallel:
+        for name, pipeline in candidate_classifiers(config).items():
+            started, proba = time.perf_counter(), np.zeros((len(train), len(classes)))
+            f1s, accs = [], []
+            fold_probas = parallel(delayed(fold)(pipeline, fit_idx, val_idx) for fit_idx, val_idx in splits)
+            for (_, val_idx), fold_proba in zip(splits, fold_probas):
+                proba[val_idx] = fold_proba
+                predicted = classes[fold_proba.argmax(axis=1)]
+                f1s.append(f1_score(y[train[val_idx]], predicted, average="macro"))
+                accs.append(accuracy_score(y[train[val_idx]], predicted))
+            oof[name] = proba
+            rows.append({"classifier": name, "cv_macro_f1": float(np.mean(f1s)),
+                         "cv_macro_f1_sd": float(np.std(f1s)), "cv_accuracy": float(np.mean(accs)),
+                         "seconds": round(time.perf_counter() - started, 2)})
     comparison = pd.DataFrame(rows)
     best = comparison.sort_values("cv_macro_f1", ascending=False, kind="stable").iloc[0]["classifier"]
     comparison["chosen"] = comparison["classifier"] == best

@@ -55,7 +55,8 @@ class SegmentationConfig:
     thresholds: Thresholds = field(default_factory=Thresholds)
     make_plots: bool = True
     plot_sample_size: int = 5_000
-    threads: int = 1  # BLAS/OpenMP threads; 1 avoids oversubscription on small machines
+    threads: int = 1  # BLAS/OpenMP threads; 1 avoids oversubscription and keeps KMeans' sums in one order
+    fold_jobs: int | None = None  # classifier CV folds fitted at once (None: one per core); same results
 
     def __post_init__(self) -> None:
         if self.k_min < 2 or self.k_max < self.k_min:
