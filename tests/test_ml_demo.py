@@ -116,6 +116,15 @@ def test_same_data_and_seed_give_identical_segments(shop, outcome):
                                   outcome.candidates.drop(columns="fit_seconds"))
 
 
+def test_clustering_families_fitted_two_at_a_time_give_the_same_segments(shop, outcome):
+    one = segment_users(shop.features, SegmentationConfig(fit_jobs=1, make_plots=False), seed=SEED)
+    two = segment_users(shop.features, SegmentationConfig(fit_jobs=2, make_plots=False), seed=SEED)
+    np.testing.assert_array_equal(one.labels, two.labels)
+    np.testing.assert_array_equal(one.labels, outcome.labels)
+    pd.testing.assert_frame_equal(one.candidates.drop(columns="fit_seconds"),
+                                  two.candidates.drop(columns="fit_seconds"))
+
+
 def test_segment_ids_are_ordered_by_size_and_names_unique_and_readable(outcome):
     sizes = outcome.segments.sort_values("segment_id")["users"].to_list()
     assert sizes == sorted(sizes, reverse=True)
@@ -165,8 +174,8 @@ def test_classifier_agrees_with_the_clustering_on_held_out_users(outcome):
 
 def test_classifier_folds_fitted_two_at_a_time_give_the_same_classifier(shop, outcome):
     config = replace(SegmentationConfig(), seed=SEED, make_plots=False)
-    one = train_classifier(shop.features, outcome.labels, replace(config, fold_jobs=1))
-    two = train_classifier(shop.features, outcome.labels, replace(config, fold_jobs=2))
+    one = train_classifier(shop.features, outcome.labels, replace(config, fit_jobs=1))
+    two = train_classifier(shop.features, outcome.labels, replace(config, fit_jobs=2))
     pd.testing.assert_frame_equal(one.comparison.drop(columns="seconds"), two.comparison.drop(columns="seconds"))
     np.testing.assert_array_equal(one.oof_proba, two.oof_proba)
     assert one.name == two.name and (one.accuracy, one.macro_f1) == (two.accuracy, two.macro_f1)

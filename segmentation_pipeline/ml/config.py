@@ -56,7 +56,9 @@ class SegmentationConfig:
     make_plots: bool = True
     plot_sample_size: int = 5_000
     threads: int = 1  # BLAS/OpenMP threads; 1 avoids oversubscription and keeps KMeans' sums in one order
-    fold_jobs: int | None = None  # classifier CV folds fitted at once (None: one per core); same results
+    # Independent fits run at once, each on `threads` threads: clustering families, classifier CV folds
+    # (None: one per core). Results do not depend on it.
+    fit_jobs: int | None = None
 
     def __post_init__(self) -> None:
         if self.k_min < 2 or self.k_max < self.k_min:

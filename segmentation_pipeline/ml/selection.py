@@ -18,11 +18,13 @@ score wins; ties go to the more stable, then the smaller K, then the algorithm l
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from segmentation_pipeline.ml.algorithms import Clustering, fit_family, sample_rows
@@ -69,17 +71,27 @@ def _stability(
     return {k: mean_ari(fitted[k].labels, refit_labels[k]) for k in fitted}
 
 
+def _fit_with_refits(
+    algorithm: str, X: np.ndarray, config: SegmentationConfig
+) -> tuple[dict[int, Clustering], dict[int, float], float]:
+    """One family at every K, its stability refits, and the wall seconds per candidate."""
+    with threadpool_limits(limits=config.threads):  # OpenMP limits are per thread
+        started = time.perf_counter()
+        fitted = fit_family(algorithm, X, config.k_values, config.seed, config)
+        stability = _stability(algorithm, X, fitted, config) if config.stability_refits else {}
+    return fitted, stability, (time.perf_counter() - started) / max(len(fitted), 1)
+
+
 def evaluate_candidates(
     X: np.ndarray, config: SegmentationConfig
 ) -> tuple[pd.DataFrame, dict[tuple[str, int], Clustering]]:
     eval_rows = sample_rows(len(X), config.silhouette_sample_size, config.seed)
     silhouette = Silhouette(X[eval_rows])
     rows, fitted_all = [], {}
-    for algorithm in config.active_algorithms:
-        started = time.perf_counter()
-        fitted = fit_family(algorithm, X, config.k_values, config.seed, config)
-        stability = _stability(algorithm, X, fitted, config) if config.stability_refits else {}
-        seconds = (time.perf_counter() - started) / max(len(fitted), 1)
+    # The families are independent seeded fits: fitting them a few at a time gives the same candidates.
+    with Parallel(n_jobs=config.fit_jobs or os.cpu_count() or 1, backend="threading") as parallel:
+        families = parallel(delayed(_fit_with_refits)(algorithm, X, config) for algorithm in config.active_algorithms)
+    for algorithm, (fitted, stability, seconds) in zip(config.active_algorithms, families):
         if not fitted:
             rows.append({"algorithm": algorithm, "k": np.nan, "reason": "found fewer than 2 segments"})
         for k, clustering in fitted.items():
