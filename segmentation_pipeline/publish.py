@@ -20,7 +20,9 @@ import pandas as pd
 from segmentation_pipeline.analytics.migration import latest_migration_sql, moves_macro_sql
 from segmentation_pipeline.analytics.protect import protect
 from segmentation_pipeline.privacy import register_pseudonym_function
-from segmentation_pipeline.published_history import HistorySync, start_from_previous, sync_history
+from segmentation_pipeline.published_history import (
+    HistorySync, discard, has_table, start_from_previous, sync_history,
+)
 from segmentation_pipeline.quality.frames import table_frame
 from segmentation_pipeline.settings import Settings
 from segmentation_pipeline.warehouse import connect
@@ -101,11 +103,6 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def discard(staged: Path) -> None:
-    for leftover in (staged, staged.with_name(staged.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-
-
 def _connect(staged: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
     con = connect(str(staged), settings)
     con.execute(f"ATTACH '{settings.warehouse}' AS wh (READ_ONLY)")
@@ -139,12 +136,6 @@ def staged_frame(staged: Path) -> pd.DataFrame:
         return table_frame(con, "segment_labels").data
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = 'wh' AND table_schema = ? "
-        "AND table_name = ?", [schema, table]).fetchone()[0])
-
-
 def add_analytics(staged: Path, settings: Settings) -> tuple[dict[str, int], HistorySync]:
     """History, KPIs, migration, effects and rules into the staged file.
 
@@ -156,7 +147,7 @@ def add_analytics(staged: Path, settings: Settings) -> tuple[dict[str, int], His
         with _connect(staged, settings) as con:
             history = sync_history(con)
             for table, (source, query) in AGGREGATE_SOURCES.items():
-                if not _has_table(con, *source.split(".")):
+                if not has_table(con, "wh", *source.split(".")):
                     continue
                 frame, suppressed[table] = protect(table, con.execute(query).to_arrow_table().to_pandas(), privacy)
                 # The warehouse column types, whatever pandas made of them (e.g. ints with NULLs).

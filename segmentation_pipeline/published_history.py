@@ -40,6 +40,12 @@ class HistorySync:
     carried: int  # slices copied unchanged from the previous publication
 
 
+def discard(staged: Path) -> None:
+    """Remove a staged publication file and its WAL (nothing readers see)."""
+    for leftover in (staged, staged.with_name(staged.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+
 def start_from_previous(target: Path, staged: Path) -> bool:
     """Copy the published file to `staged` with only its history tables; False (nothing staged) if unusable."""
     if not target.exists() or target.with_name(target.name + ".wal").exists():
@@ -61,8 +67,7 @@ def start_from_previous(target: Path, staged: Path) -> bool:
                 con.execute(f'DROP MACRO {"TABLE " if kind == "table_macro" else ""}"{name}"')
             con.execute("CHECKPOINT")
     except (duckdb.Error, OSError, LookupError):
-        for leftover in (staged, staged.with_name(staged.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        discard(staged)
         return False
     return True
 
@@ -71,23 +76,24 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, s
     return [(r[0], r[1]) for r in con.execute(f"DESCRIBE {relation}").fetchall()]
 
 
-def _has(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> bool:
+def has_table(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> bool:
+    """Whether `database.schema.table` exists (a table or a view)."""
     return bool(con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?",
-        [database, schema, table]).fetchone()[0])
+        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? "
+        "AND table_name = ?", [database, schema, table]).fetchone()[0])
 
 
 def sync_history(con: duckdb.DuckDBPyConnection) -> HistorySync:
     """Bring the staged `segment_history` in line with `wh.history` (connection from publish._connect)."""
     main = con.execute("SELECT current_database()").fetchone()[0]
     wanted_columns = _columns(con, f"({PUBLISHED_HISTORY_SQL} LIMIT 0)")
-    if _has(con, main, "main", HISTORY) and _columns(con, HISTORY) != wanted_columns:
+    if has_table(con, main, "main", HISTORY) and _columns(con, HISTORY) != wanted_columns:
         con.execute(f"DROP TABLE {HISTORY}")
         con.execute(f"DROP TABLE IF EXISTS {SLICES}")
     con.execute(f"CREATE TABLE IF NOT EXISTS {HISTORY} AS {PUBLISHED_HISTORY_SQL} LIMIT 0")
     con.execute(f"CREATE TABLE IF NOT EXISTS {SLICES} ({SLICES_COLUMNS})")
 
-    if _has(con, "wh", "history", "slices"):
+    if has_table(con, "wh", "history", "slices"):
         wanted = ("SELECT as_of_date, slice_id, recorded_at FROM wh.history.slices "
                   "WHERE table_name = 'history.segment_history'")
     else:  # no slice ids yet: every date is rewritten

@@ -13,7 +13,6 @@ fold that did not see the user), so no user is scored by a model trained on them
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -106,7 +105,7 @@ def train_classifier(features: pd.DataFrame, labels: np.ndarray, config: Segment
 
     rows, oof = [], {}
     # Folds are independent fits, so fitting them a few at a time gives the same numbers.
-    with Parallel(n_jobs=config.fit_jobs or os.cpu_count() or 1, backend="threading") as parallel:
+    with Parallel(n_jobs=config.parallel_fits, backend="threading") as parallel:
         for name, pipeline in candidate_classifiers(config).items():
             started, proba = time.perf_counter(), np.zeros((len(train), len(classes)))
             f1s, accs = [], []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass, field
 
 ALGORITHMS = ("kmeans", "gmm", "agglomerative", "hdbscan")
@@ -59,6 +61,11 @@ class SegmentationConfig:
     # Independent fits run at once, each on `threads` threads: clustering families, classifier CV folds
     # (None: one per core). Results do not depend on it.
     fit_jobs: int | None = None
+
+    @property
+    def parallel_fits(self) -> int:
+        """How many independent fits run at once: fit_jobs, or one per core."""
+        return self.fit_jobs or os.cpu_count() or 1
 
     def __post_init__(self) -> None:
         if self.k_min < 2 or self.k_max < self.k_min:

@@ -18,7 +18,6 @@ score wins; ties go to the more stable, then the smaller K, then the algorithm l
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 
@@ -89,7 +88,7 @@ def evaluate_candidates(
     silhouette = Silhouette(X[eval_rows])
     rows, fitted_all = [], {}
     # The families are independent seeded fits: fitting them a few at a time gives the same candidates.
-    with Parallel(n_jobs=config.fit_jobs or os.cpu_count() or 1, backend="threading") as parallel:
+    with Parallel(n_jobs=config.parallel_fits, backend="threading") as parallel:
         families = parallel(delayed(_fit_with_refits)(algorithm, X, config) for algorithm in config.active_algorithms)
     for algorithm, (fitted, stability, seconds) in zip(config.active_algorithms, families):
         if not fitted:
