@@ -128,6 +128,13 @@ class EngineConfig(_Strict):
     temp_directory: str | None = Field(
         default=None, description="Where DuckDB spills (None: a duckdb_tmp folder beside the warehouse)."
     )
+    storage_version: str = Field(
+        default="v1.3.0", pattern=r"^v\d+\.\d+\.\d+$",
+        description="DuckDB storage format of a warehouse the pipeline creates (storage_compatibility_version). "
+        "v1.3.0 adds dictionary+FSST string compression: text columns are written about 25% faster, and "
+        "the file needs DuckDB 1.3 or later to read. An existing warehouse keeps the format it was created "
+        "with; the published file always uses DuckDB's default format, for older readers.",
+    )
 
 
 class PipelineConfig(_Strict):

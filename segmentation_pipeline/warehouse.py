@@ -24,6 +24,7 @@ from segmentation_pipeline.settings import Settings
 ENV_MEMORY_LIMIT = "SEGMENTATION_DUCKDB_MEMORY_LIMIT"
 ENV_THREADS = "SEGMENTATION_DUCKDB_THREADS"
 ENV_TEMP_DIRECTORY = "SEGMENTATION_DUCKDB_TEMP_DIRECTORY"
+ENV_STORAGE_VERSION = "SEGMENTATION_DUCKDB_STORAGE_VERSION"
 
 
 def duckdb_settings(settings: Settings) -> dict[str, str | int]:
@@ -49,6 +50,7 @@ def dbt_environment(settings: Settings, **extra: str) -> Iterator[None]:
         ENV_MEMORY_LIMIT: str(values["memory_limit"]),
         ENV_TEMP_DIRECTORY: str(values["temp_directory"]),
         ENV_THREADS: str(values.get("threads", os.cpu_count() or 1)),
+        ENV_STORAGE_VERSION: settings.config.engine.storage_version,
         **extra,
     }
     saved = {name: os.environ.get(name) for name in wanted}
@@ -63,15 +65,25 @@ def dbt_environment(settings: Settings, **extra: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def connect(path: str, settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection to any file of the pipeline, with the engine limits applied."""
-    return duckdb.connect(path, read_only=read_only, config={k: str(v) for k, v in duckdb_settings(settings).items()})
+def connect(
+    path: str, settings: Settings, read_only: bool = False, storage_version: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection to any file of the pipeline, with the engine limits applied.
+
+    `storage_version` is the format of the file if this connection creates it (DuckDB's
+    storage_compatibility_version); a file that exists keeps its own format. None: DuckDB's default.
+    """
+    config = {k: str(v) for k, v in duckdb_settings(settings).items()}
+    if storage_version:
+        config["storage_compatibility_version"] = storage_version
+    return duckdb.connect(path, read_only=read_only, config=config)
 
 
 @contextmanager
 def warehouse_connection(settings: Settings, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     settings.ensure_dirs()
-    con = connect(str(settings.warehouse), settings, read_only=read_only)
+    con = connect(str(settings.warehouse), settings, read_only=read_only,
+                  storage_version=settings.config.engine.storage_version)
     try:
         yield con
     finally:

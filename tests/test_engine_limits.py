@@ -9,6 +9,7 @@ switch temporary directory after the current one has been used" (the first 1M-us
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ import pytest
 
 from segmentation_pipeline.defs.dbt import DBT_PROJECT_DIR, dbt_executable
 from segmentation_pipeline.settings import load_settings
-from segmentation_pipeline.warehouse import connect, dbt_environment, duckdb_settings
+from segmentation_pipeline.warehouse import connect, dbt_environment, duckdb_settings, warehouse_connection
 
 SPILLING_MODEL = """
 {{ config(materialized='table') }}
@@ -59,6 +60,31 @@ def test_python_connections_use_the_engine_limits(tmp_path):
     assert threads == 1
 
 
+def _storage_version(path: Path) -> str:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute("select tags['storage_version'] from duckdb_databases() where path = ?", [str(path)]).fetchone()[0]
+
+
+def test_a_new_warehouse_gets_the_configured_storage_format(tmp_path):
+    settings = _settings(tmp_path, "engine: {memory_limit: 300MB}\n")
+    with warehouse_connection(settings) as con:
+        con.execute("create table t as select 1 as x")
+    assert _storage_version(settings.warehouse) == "v1.3.0+"
+    # Other files (the published one) keep DuckDB's default format, readable by older DuckDB.
+    other = tmp_path / "published.duckdb"
+    with connect(str(other), settings) as con:
+        con.execute("create table t as select 1 as x")
+    assert _storage_version(other) == "v1.0.0+"
+    # An existing warehouse keeps its format: nothing is rewritten behind the user's back.
+    (tmp_path / "old").mkdir()
+    old = _settings(tmp_path / "old", "engine: {storage_version: v1.0.0}\n")
+    with warehouse_connection(old) as con:
+        con.execute("create table t as select 1 as x")
+    with warehouse_connection(dataclasses.replace(settings, warehouse=old.warehouse)) as con:
+        con.execute("create table u as select 2 as x")
+    assert _storage_version(old.warehouse) == "v1.0.0+"
+
+
 def test_bad_memory_limit_is_a_config_error(tmp_path):
     with pytest.raises(Exception, match="memory_limit"):
         _settings(tmp_path, "engine: {memory_limit: lots}\n")
@@ -85,3 +111,4 @@ def test_dbt_keeps_building_after_a_model_spills(tmp_path):
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         limit, temp, threads, groups = con.execute("select * from main.zz_after_spill").fetchone()
     assert (limit, temp, threads, groups) == ("28.6 MiB", str(tmp_path / "spill"), 1, 1_000_003)
+    assert _storage_version(settings.warehouse) == "v1.3.0+"  # dbt created the warehouse in the new format
