@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from segmentation_pipeline.config import TableConfig
 from segmentation_pipeline.ingest import manifest
+from segmentation_pipeline.ingest.as_of import file_latest_activity
 from segmentation_pipeline.ingest.contract import TableContract
 from segmentation_pipeline.ingest.errors import IngestionError
 from segmentation_pipeline.ingest.locate import file_format
@@ -225,7 +226,8 @@ def load_table(
         for plan in plans:
             rows = _insert(con, contract, plan, table_cfg)
             _check_castable(con, contract, table_cfg, plan)
-            manifest.record(con, contract.name, plan.file, rows, plan.delivered, table_signature)
+            latest = file_latest_activity(con, contract.name, plan.file.key)
+            manifest.record(con, contract.name, plan.file, rows, plan.delivered, table_signature, latest)
         total = con.execute(f"SELECT count(*) FROM raw.{contract.name}").fetchone()[0]
         delivered = manifest.delivered_columns(con, contract.name)
         table_columns = [r[0] for r in con.execute(f"DESCRIBE raw.{contract.name}").fetchall()]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -46,6 +47,9 @@ def ensure_manifest(con: duckdb.DuckDBPyConnection) -> None:
         f"CREATE TABLE IF NOT EXISTS {MANIFEST} (table_name VARCHAR, file VARCHAR, size BIGINT, "
         "modified_ns BIGINT, rows BIGINT, columns VARCHAR[], signature VARCHAR, loaded_at TIMESTAMP)"
     )
+    # The file's latest readable activity timestamp (orders, events), for the as-of date (as_of.py).
+    # NULL in a warehouse from before this column: as_of.py then reads the file's rows instead.
+    con.execute(f"ALTER TABLE {MANIFEST} ADD COLUMN IF NOT EXISTS latest_activity_at TIMESTAMP")
 
 
 def loaded_files(con: duckdb.DuckDBPyConnection, table: str, table_signature: str) -> dict[str, tuple[int, int]] | None:
@@ -72,12 +76,14 @@ def forget(con: duckdb.DuckDBPyConnection, table: str, files: list[str] | None =
 
 
 def record(
-    con: duckdb.DuckDBPyConnection, table: str, file: LandingFile, rows: int, columns: list[str], table_signature: str
+    con: duckdb.DuckDBPyConnection, table: str, file: LandingFile, rows: int, columns: list[str], table_signature: str,
+    latest_activity_at: datetime | None = None,
 ) -> None:
     """Note that `file` (with `rows` rows and the contract `columns` it delivered) is in raw.<table>."""
     con.execute(
-        f"INSERT INTO {MANIFEST} VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-        [table, file.key, file.size, file.modified_ns, rows, columns, table_signature],
+        f"INSERT INTO {MANIFEST} (table_name, file, size, modified_ns, rows, columns, signature, loaded_at, "
+        "latest_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
+        [table, file.key, file.size, file.modified_ns, rows, columns, table_signature, latest_activity_at],
     )
 
 
