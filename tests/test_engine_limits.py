@@ -62,7 +62,8 @@ def test_python_connections_use_the_engine_limits(tmp_path):
 
 def _storage_version(path: Path) -> str:
     with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute("select tags['storage_version'] from duckdb_databases() where path = ?", [str(path)]).fetchone()[0]
+        query = "select tags['storage_version'] from duckdb_databases() where path = ?"
+        return con.execute(query, [str(path)]).fetchone()[0]
 
 
 def test_a_new_warehouse_gets_the_configured_storage_format(tmp_path):

@@ -23,7 +23,9 @@ def file_latest_activity(con: duckdb.DuckDBPyConnection, table: str, file: str) 
     ).fetchone()[0]
 
 
-def _latest_before(con: duckdb.DuckDBPyConnection, table: str, limit: datetime, file: str | None = None) -> datetime | None:
+def _latest_before(
+    con: duckdb.DuckDBPyConnection, table: str, limit: datetime, file: str | None = None
+) -> datetime | None:
     column = ACTIVITY_COLUMNS[table]
     where = "WHERE _source_file = ?" if file is not None else ""
     return con.execute(
