@@ -160,8 +160,8 @@ def test_tags_are_each_users_flags_in_order_and_reach_duckdb_as_lists():
     assert any(not t for t in expected) and any(len(t) > 1 for t in expected)  # empty and several tags covered
     with duckdb.connect() as con:
         replace_table(con, "tagged", pd.DataFrame({"user_id": rows.index.astype(str), "tags": tags}))
-        assert con.execute("select data_type from information_schema.columns where column_name = 'tags'").fetchone()[0] \
-            == "VARCHAR[]"
+        kind = con.execute("select data_type from information_schema.columns where column_name = 'tags'").fetchone()
+        assert kind == ("VARCHAR[]",)
         assert [r[0] for r in con.execute("select tags from tagged order by rowid").fetchall()] == expected
 
 
