@@ -72,9 +72,12 @@ def mine_segment_rules(baskets: pd.DataFrame, min_support: float, min_confidence
         return _empty(segment_dtype)
     item_codes, items = pd.factorize(clean["item"].astype(str), sort=True)
     items = [str(item) for item in items]
+    # Basket ids coded once for all segments; each segment renumbers its codes in order of first
+    # appearance, as factorizing its own ids would (the ids are not converted segment by segment).
+    all_basket_codes, _ = pd.factorize(clean["basket_id"])
     frames = []
     for segment, rows in clean.groupby("segment_id", sort=True).indices.items():
-        basket_codes, _ = pd.factorize(clean["basket_id"].to_numpy()[rows])
+        basket_codes, _ = pd.factorize(all_basket_codes[rows])
         n = int(basket_codes.max()) + 1
         if n < min_baskets:
             continue
