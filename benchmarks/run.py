@@ -120,8 +120,14 @@ def warm_up(source: Path, env: dict[str, str]) -> float:
     # The saved dbt parse belongs to the warehouse path it was made with (dbt's profile reads it). An export
     # shared with a run of another size would make every dbt invocation of this run parse in full, which a
     # deployment, whose path does not change, never does. Removing it makes the load below parse for this run.
+    target = source / "dbt_project" / "target"
     for saved in ("manifest.json", "partial_parse.msgpack"):
-        (source / "dbt_project" / "target" / saved).unlink(missing_ok=True)
+        (target / saved).unlink(missing_ok=True)
+    # The as-of builds (churn training, history backfill) keep their own saved parse in a subfolder,
+    # possibly made by an earlier run of this source for another warehouse. Removed, so the run's
+    # first churn training build parses in full, as a deployment's first retrain does.
+    for saved in target.glob("*/partial_parse.msgpack"):
+        saved.unlink()
     start = time.time()
     code = "import segmentation_pipeline.definitions, dagster; dagster.DagsterInstance.get().get_runs(limit=1)"
     subprocess.run([sys.executable, "-c", code], cwd=source, env=env, check=True, capture_output=True)

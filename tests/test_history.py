@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,7 @@ import pandas as pd
 import pytest
 
 from conftest import DEMO_AS_OF
+from segmentation_pipeline.defs.dbt import DBT_PROJECT_DIR
 from segmentation_pipeline.release import publish
 from segmentation_pipeline.settings import load_settings
 
@@ -51,16 +53,32 @@ def history_workspace(tmp_path_factory, demo_landing):
         assert first.success
         with duckdb.connect(str(root / "segments.duckdb"), read_only=True) as con:
             first_history = con.execute("SELECT * FROM segment_history ORDER BY user_id").fetch_df()
+        log = DBT_PROJECT_DIR / "target" / "history" / "dbt.log"
+        log_start = log.stat().st_size if log.exists() else 0
         backfill = defs.resolve_job_def("segment_history_backfill_job").execute_in_process(
             instance=instance, raise_on_error=False,
             tags={"dagster/asset_partition_range_start": BACKFILL[0], "dagster/asset_partition_range_end": BACKFILL[1]},
         )
         assert backfill.success
         after_backfill = query(root, SLICES_QUERY)
+        backfill_parses = full_parses(log, log_start)
         again = job.execute_in_process(instance=instance, raise_on_error=False)
         assert again.success
         yield {"root": root, "first_history": first_history, "again": again, "after_backfill": after_backfill,
-               "env": env}
+               "env": env, "backfill_parses": backfill_parses}
+
+
+def full_parses(log: Path, start: int) -> list[bool]:
+    """For each dbt invocation logged in `log` after byte `start`: did dbt re-parse the whole project?"""
+    parses: dict[str, bool] = {}
+    with log.open(encoding="utf-8") as lines:
+        lines.seek(start)
+        for line in lines:
+            if line.startswith("{"):
+                info = json.loads(line)["info"]
+                parses[info["invocation_id"]] = parses.get(info["invocation_id"], False) or (
+                    info["name"] == "UnableToPartialParse")
+    return list(parses.values())
 
 
 def query(root: Path, sql: str) -> pd.DataFrame:
@@ -260,3 +278,11 @@ def test_backfill_refuses_dates_after_the_data(history_workspace):
 
     with pytest.raises(BackfillError, match="after the current as-of date 2026-06-30"):
         check_dates([date(2026, 7, 2)], date(2026, 6, 30))
+
+
+def test_each_backfilled_date_after_the_first_parses_dbt_partially(history_workspace):
+    """The as-of date reaches dbt through the environment, so the vars of the history build do not
+    change from one date to the next and dbt reuses its saved parse (a full parse: ~3 s per date)."""
+    parses = history_workspace["backfill_parses"]
+    assert len(parses) == len(BACKFILL)
+    assert parses[1:] == [False] * (len(BACKFILL) - 1)
