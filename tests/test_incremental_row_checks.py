@@ -46,6 +46,7 @@ FIRST_NIGHT = {
         "o1,p1,books,1,10.0\n"  # clean, kept as is
         "o2,p2,toys,2,10.0\n"  # clean, until (o2, p2) comes again with other values
         "o2,,toys,1,5.0\n"  # missing_id (product_id): key (o2, NULL), kept as is
+        " o3 ,p3,books,1,3.0\n"  # key (o3, p3) once cleaned, delivered again without the spaces
     ),
     "events/2026-06-01.csv": EVENTS + (
         "e1,u1,page_view,2026-05-01 10:00:00,s1\n"  # clean, kept as is
@@ -53,6 +54,7 @@ FIRST_NIGHT = {
         "e3,u1,purchase,2026-05-01 10:02:00,s1\n"  # clean, until it comes again unchanged
         ",u1,page_view,2026-05-01 10:03:00,s1\n"  # missing_id
         "e5,u2,teleport,2026-05-02 10:00:00,s2\n"  # unknown_event_type, kept as is
+        " e8 ,u3,page_view,2026-05-03 10:00:00,s4\n"  # e8 once cleaned, delivered again without the spaces
     ),
 }
 # The second night adds one file per table: a new clean row, a conflicting re-delivery of an
@@ -68,12 +70,14 @@ SECOND_NIGHT = {
         "o7,p7,garden,1,70.0\n"
         "o2,p2,toys,3,10.0\n"
         "o9,,toys,1,5.0\n"  # missing_id: key (o9, NULL), not the same key as (o2, NULL)
+        "o3,p3,books,1,3.0\n"
     ),
     "events/2026-06-02.csv": EVENTS + (
         "e6,u4,page_view,2026-06-02 10:00:00,s3\n"
         "e2,u1,add_to_cart,2026-05-01 10:01:30,s1\n"
         "e3,u1,purchase,2026-05-01 10:02:00,s1\n"
         ",u5,page_view,2026-06-02 10:05:00,s3\n"
+        "e8,u3,page_view,2026-05-03 10:00:00,s4\n"
     ),
 }
 
@@ -221,6 +225,12 @@ def test_a_new_file_rechecks_only_the_keys_it_delivers_and_matches_a_full_rebuil
     assert shop.marked("orders") == [("o1", "orders/2026-06-01.csv", 1)]
     assert shop.marked("order_items") == [("o1", "p1", "order_items/2026-06-01.csv", 1)]
     assert shop.marked("events") == [("e1", "events/2026-06-01.csv", 1)]
+    # A key delivered with spaces is the same key once cleaned: the old row was re-checked.
+    respelled = shop.query(
+        "select event_id, _source_file, quarantine_reason from staging.base_shop__events_checked "
+        "where event_id = 'e8' order by all"
+    )
+    assert respelled == [("e8", "events/2026-06-01.csv", "duplicate_id_conflict"), ("e8", "events/2026-06-02.csv", None)]
     verdicts = shop.query(
         "select order_id, _source_file, _source_row, is_exact_duplicate, quarantine_reason "
         "from staging.base_shop__orders_checked where order_id is null or order_id in ('o2', 'o3', 'o7') order by all"
@@ -352,4 +362,25 @@ def test_a_row_that_was_in_the_future_is_rechecked_when_its_time_has_come(tmp_pa
         ("orders/2026-06-02.csv", None),
     ]
     shop.unmark("orders")
+    assert_same_as_full_rebuild(shop)
+
+
+def test_landing_files_named_with_surrounding_spaces_are_rechecked_by_their_raw_keys(tmp_path, project_dir):
+    """The checked table keeps `_source_file` trimmed, so earlier rows cannot be found by their
+    lineage when a file's name starts with a space: the build cleans every raw key instead."""
+    shop = Shop(tmp_path, project_dir)
+    (tmp_path / "segmentation.yaml").write_text("events: {path: ' spaced'}\n")
+    shop.settings = load_settings({
+        "SEGMENTATION_DATA_DIR": str(shop.landing), "SEGMENTATION_WAREHOUSE": str(shop.warehouse),
+        "SEGMENTATION_CONFIG": str(tmp_path / "segmentation.yaml"),
+    })
+    spaced = lambda night: {name.replace("events/", " spaced/"): text for name, text in night.items()}  # noqa: E731
+    shop.deliver(spaced(FIRST_NIGHT))
+    shop.ingest()
+    shop.build()
+    shop.deliver(spaced(SECOND_NIGHT))
+    shop.ingest()
+    shop.build()
+    assert shop.last_build("events") == ("incremental", None)
+    assert shop.query("select count(*) from raw.events where _source_file like ' spaced/%'") == [(11,)]
     assert_same_as_full_rebuild(shop)
