@@ -230,7 +230,9 @@ def test_a_new_file_rechecks_only_the_keys_it_delivers_and_matches_a_full_rebuil
         "select event_id, _source_file, quarantine_reason from staging.base_shop__events_checked "
         "where event_id = 'e8' order by all"
     )
-    assert respelled == [("e8", "events/2026-06-01.csv", "duplicate_id_conflict"), ("e8", "events/2026-06-02.csv", None)]
+    assert respelled == [
+        ("e8", "events/2026-06-01.csv", "duplicate_id_conflict"), ("e8", "events/2026-06-02.csv", None),
+    ]
     verdicts = shop.query(
         "select order_id, _source_file, _source_row, is_exact_duplicate, quarantine_reason "
         "from staging.base_shop__orders_checked where order_id is null or order_id in ('o2', 'o3', 'o7') order by all"
