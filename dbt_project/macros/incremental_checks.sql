@@ -217,6 +217,9 @@
         "select count(*) from raw._landing_files where table_name = '" ~ checked_source_table()
         ~ "' and file <> trim(file)"
     ).columns[0].values()[0] -%}
+    {%- set selected = [] -%}
+    {%- for column in columns -%}{%- do selected.append(adapter.quote(column)) -%}{%- endfor -%}
+    {%- do selected.extend(['_source_file', '_source_row']) -%}
     {%- set new_file_list -%}
         ({% for file in new_files %}'{{ file | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor %})
     {%- endset -%}
@@ -244,12 +247,7 @@
     {%- set query -%}
     (
         {%- if padded_names > 0 %}
-        select
-            {%- for column in columns %}
-            {{ adapter.quote(column) }},
-            {%- endfor %}
-            _source_file,
-            _source_row
+        select {{ selected | join(', ') }}
         from {{ relation }} as delivered
         semi join {{ keys_to_check }}
             on {% for column in key -%}
@@ -259,23 +257,13 @@
         {%- else %}
         {%- if new_files %}
         -- the new files' rows: every key they deliver is re-checked
-        select
-            {%- for column in columns %}
-            {{ adapter.quote(column) }},
-            {%- endfor %}
-            _source_file,
-            _source_row
+        select {{ selected | join(', ') }}
         from {{ relation }}
         where _source_file in {{ new_file_list }}
         union all
         {%- endif %}
         -- earlier rows with a key to re-check, found by their cleaned key in the checked table
-        select
-            {%- for column in columns %}
-            delivered.{{ adapter.quote(column) }},
-            {%- endfor %}
-            delivered._source_file,
-            delivered._source_row
+        select delivered.{{ selected | join(', delivered.') }}
         from {{ relation }} as delivered
         semi join (
             select checked._source_file, checked._source_row
