@@ -13,39 +13,37 @@ from segmentation_pipeline.ingest.manifest import MANIFEST
 ACTIVITY_COLUMNS = {"orders": "ordered_at", "events": "occurred_at"}
 
 
+def _latest(
+    con: duckdb.DuckDBPyConnection, table: str, files: list[str] | None = None, before: datetime | None = None
+) -> datetime | None:
+    """The latest readable activity timestamp in raw.<table> (only `files`' rows, only before `before`)."""
+    rows = f"WHERE _source_file IN ({', '.join('?' * len(files))})" if files is not None else ""  # prunable scan
+    later = "WHERE ts < ?" if before is not None else ""
+    return con.execute(
+        f"SELECT max(ts) FROM (SELECT try_cast({ACTIVITY_COLUMNS[table]} AS TIMESTAMP) AS ts FROM raw.{table} {rows}) "
+        f"{later}",
+        [*(files or []), *([before] if before is not None else [])],
+    ).fetchone()[0]
+
+
 def file_latest_activity(con: duckdb.DuckDBPyConnection, table: str, file: str) -> datetime | None:
     """The latest readable activity timestamp among the rows of `file` in raw.<table> (None for other tables)."""
-    column = ACTIVITY_COLUMNS.get(table)
-    if column is None:
-        return None
-    return con.execute(
-        f"SELECT max(try_cast({column} AS TIMESTAMP)) FROM raw.{table} WHERE _source_file = ?", [file]
-    ).fetchone()[0]
+    return _latest(con, table, files=[file]) if table in ACTIVITY_COLUMNS else None
 
 
-def _latest_before(
-    con: duckdb.DuckDBPyConnection, table: str, limit: datetime, file: str | None = None
-) -> datetime | None:
-    column = ACTIVITY_COLUMNS[table]
-    where = "WHERE _source_file = ?" if file is not None else ""
-    return con.execute(
-        f"SELECT max(ts) FROM (SELECT try_cast({column} AS TIMESTAMP) AS ts FROM raw.{table} {where}) WHERE ts < ?",
-        ([file] if file is not None else []) + [limit],
-    ).fetchone()[0]
-
-
-def _manifest_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, datetime | None]] | None:
+def _recorded(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, datetime | None]]] | None:
+    """{table: [(file, latest_activity_at)]} from the landing manifest; None without the column."""
     has_column = con.execute(
         "SELECT count(*) FROM information_schema.columns "
         "WHERE table_schema = 'raw' AND table_name = '_landing_files' AND column_name = 'latest_activity_at'"
     ).fetchone()[0]
     if not has_column:
         return None
-    return con.execute(
-        f"SELECT table_name, file, latest_activity_at FROM {MANIFEST} WHERE list_contains(?, table_name) "
-        "ORDER BY table_name, file",
+    rows = con.execute(
+        f"SELECT table_name, file, latest_activity_at FROM {MANIFEST} WHERE list_contains(?, table_name)",
         [sorted(ACTIVITY_COLUMNS)],
     ).fetchall()
+    return {table: [(file, value) for name, file, value in rows if name == table] for table in ACTIVITY_COLUMNS}
 
 
 def latest_activity_date(con: duckdb.DuckDBPyConnection, now: datetime) -> date | None:
@@ -56,14 +54,16 @@ def latest_activity_date(con: duckdb.DuckDBPyConnection, now: datetime) -> date 
     the manifest kept it), instead of parsing every order and event timestamp again.
     """
     limit = datetime.combine(now.date() + timedelta(days=1), time())
-    rows = _manifest_rows(con)
-    if rows is None:  # no manifest: raw tables written by other means
-        latest = [_latest_before(con, table, limit) for table in ACTIVITY_COLUMNS]
-    else:
-        latest = [
-            value if value is not None and value < limit else _latest_before(con, table, limit, file)
-            for table, file, value in rows
-        ]
+    recorded = _recorded(con)
+    latest = []
+    for table in ACTIVITY_COLUMNS:
+        if recorded is None:  # no manifest: raw tables written by other means
+            latest.append(_latest(con, table, before=limit))
+            continue
+        latest += [value for _, value in recorded[table] if value is not None and value < limit]
+        unread = [file for file, value in recorded[table] if value is None or value >= limit]
+        if unread:
+            latest.append(_latest(con, table, files=unread, before=limit))
     known = [value for value in latest if value is not None]
     return max(known).date() if known else None
 
