@@ -6,17 +6,20 @@ and dbt and the Python steps take turns on the warehouse.
 
 import dagster as dg
 
-from segmentation_pipeline.defs import analytics, churn, dbt, history, ingest, jobs, models, publish, quality
+from segmentation_pipeline.gc_tuning import loaded_objects_frozen
 
-defs = dg.Definitions.merge(
-    ingest.defs,
-    dbt.defs,
-    models.defs,
-    churn.defs,
-    analytics.defs,
-    publish.defs,
-    history.defs,
-    quality.defs,
-    jobs.defs,
-    dg.Definitions(executor=dg.in_process_executor),
-)
+with loaded_objects_frozen():
+    from segmentation_pipeline.defs import analytics, churn, dbt, history, ingest, jobs, models, publish, quality
+
+    defs = dg.Definitions.merge(
+        ingest.defs,
+        dbt.defs,
+        models.defs,
+        churn.defs,
+        analytics.defs,
+        publish.defs,
+        history.defs,
+        quality.defs,
+        jobs.defs,
+        dg.Definitions(executor=dg.in_process_executor),
+    )

@@ -78,3 +78,45 @@ def test_dbt_invocations_load_no_dbt_adapter_into_the_dagster_process(tmp_path):
     assert invocation.is_successful()
     assert invocation.adapter is None
     assert (tmp_path / "target" / "manifest.json").exists()
+
+
+def test_loading_the_code_location_freezes_its_objects_for_the_garbage_collector():
+    """Full collections walked every loaded object: during loading, in the run and at exit (issue #6).
+    A process that loads the code location keeps its collector on, with what it loaded frozen."""
+    import subprocess
+    import sys
+
+    code = "import gc; from segmentation_pipeline.definitions import defs; print(gc.get_freeze_count(), gc.isenabled())"
+    frozen, enabled = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert int(frozen) > 100_000
+    assert enabled == "True"
+
+
+def test_the_pipeline_runs_dbt_through_its_frozen_entry_point(tmp_path):
+    """`segmentation-dbt` is dbt itself, started with dbt's modules frozen (segmentation_pipeline/dbt_cli.py)."""
+    import subprocess
+    from pathlib import Path
+
+    from segmentation_pipeline.defs.dbt import dbt_executable
+
+    executable = dbt_executable()
+    assert Path(executable).name == "segmentation-dbt"
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "dbt_project.yml").write_text("name: probe\nversion: '1.0'\nprofile: probe\n")
+    (project / "profiles.yml").write_text(
+        f"probe:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: {tmp_path / 'probe.duckdb'}\n"
+    )
+    (project / "models").mkdir()
+    (project / "models" / "answer.sql").write_text("select 42 as answer")
+    result = subprocess.run(
+        [executable, "run", "--project-dir", str(project), "--profiles-dir", str(project)],
+        capture_output=True, text=True, cwd=project,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "probe.duckdb"), read_only=True) as con:
+        assert con.sql("select answer from answer").fetchone() == (42,)

@@ -46,9 +46,16 @@ GROUP_PURPOSE = {
 
 
 def dbt_executable() -> str:
-    """The dbt installed beside this Python, so an un-activated venv still finds it."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else shutil.which("dbt") or "dbt"
+    """The dbt installed beside this Python, so an un-activated venv still finds it.
+
+    `segmentation-dbt` (this package's entry point, `dbt_cli.py`) is dbt with its imported modules
+    frozen for the garbage collector; an install from before it existed uses the `dbt` script.
+    """
+    bin_dir = Path(sys.executable).parent
+    for name in ("segmentation-dbt", "dbt"):
+        if (bin_dir / name).exists():
+            return str(bin_dir / name)
+    return shutil.which("dbt") or "dbt"
 
 
 class SegmentationDbtCli(DbtCliResource):
