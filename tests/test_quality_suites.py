@@ -121,3 +121,33 @@ def test_a_large_table_is_validated_on_a_repeatable_sample_of_about_the_limit():
     assert one_file.total_rows == 100_000 and set(one_file.data["_source_file"]) == {"events/part-1.csv"}
     assert 18_000 <= len(one_file.data) <= 22_000
     assert len(small.data) == small.total_rows == 300_000  # under the limit: every row
+
+
+def test_data_docs_pages_compile_their_templates_once_and_render_as_gx_default_view(tmp_path: Path):
+    """Every validation rebuilt its Data Docs pages with newly compiled Jinja templates (about 0.1 s each);
+    the views named in great_expectations.yml share one template cache and render the same page."""
+    import re
+
+    import great_expectations as gx
+    from great_expectations.render.renderer import ValidationResultsPageRenderer
+    from great_expectations.render.view import DefaultJinjaPageView
+
+    from segmentation_pipeline.quality.docs_views import TEMPLATE_CACHE, CachedJinjaPageView
+
+    TEMPLATE_CACHE._compiled.clear()
+    frame = _orders(10)
+    frame.loc[3, "amount"] = -1.0
+    run_suite(tmp_path / "gx", "landing_orders", frame, PARAMETERS, mostly=1.0)
+    assert TEMPLATE_CACHE._compiled, "the Data Docs site did not render with the cached views"
+
+    store = gx.get_context(mode="file", context_root_dir=str(tmp_path / "gx")).validation_results_store
+    (key,) = store.list_keys()
+
+    def page(view) -> str:  # a fresh document each time: GX's views rewrite the document they render
+        html = view.render(ValidationResultsPageRenderer().render(store.get(key)))
+        return re.sub(r"\d{8}T\d{6}\.\d{6}Z|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", "~", html)
+
+    default = page(DefaultJinjaPageView())
+    assert "amount" in default
+    assert page(CachedJinjaPageView()) == default
+    assert page(CachedJinjaPageView()) == default  # from the cached bytecode
