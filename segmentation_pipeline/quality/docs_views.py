@@ -32,13 +32,17 @@ class _InMemoryBytecodeCache(jinja2.BytecodeCache):
 TEMPLATE_CACHE = _InMemoryBytecodeCache()
 
 
-class CachedJinjaPageView(DefaultJinjaPageView):
+class _SharedTemplateCache:
+    """Mixed in before a GX Jinja view: its environment uses TEMPLATE_CACHE."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.env.bytecode_cache = TEMPLATE_CACHE
 
 
-class CachedJinjaIndexPageView(DefaultJinjaIndexPageView):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.env.bytecode_cache = TEMPLATE_CACHE
+class CachedJinjaPageView(_SharedTemplateCache, DefaultJinjaPageView):
+    pass
+
+
+class CachedJinjaIndexPageView(_SharedTemplateCache, DefaultJinjaIndexPageView):
+    pass
