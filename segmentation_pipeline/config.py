@@ -135,6 +135,11 @@ class EngineConfig(_Strict):
         "the file needs DuckDB 1.3 or later to read. An existing warehouse keeps the format it was created "
         "with; the published file always uses DuckDB's default format, for older readers.",
     )
+    dbt_run_folders_kept: int = Field(
+        default=14, ge=1,
+        description="How many of the nightly build's dbt folders (dbt_project/target/dbt_models-*: that build's "
+        "dbt.log, run_results.json, compiled SQL; about 5 MB each) to keep; older ones are deleted after each build.",
+    )
 
 
 class PipelineConfig(_Strict):

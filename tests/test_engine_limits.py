@@ -86,6 +86,17 @@ def test_a_new_warehouse_gets_the_configured_storage_format(tmp_path):
     assert _storage_version(old.warehouse) == "v1.0.0+"
 
 
+def test_dbt_log_file_level_is_info_unless_the_environment_asks_for_another(tmp_path, monkeypatch):
+    settings = _settings(tmp_path, "")
+    monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
+    with dbt_environment(settings):
+        assert os.environ["DBT_LOG_LEVEL_FILE"] == "info"
+    assert "DBT_LOG_LEVEL_FILE" not in os.environ
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")  # e.g. to see every statement dbt sends to DuckDB
+    with dbt_environment(settings):
+        assert os.environ["DBT_LOG_LEVEL_FILE"] == "debug"
+
+
 def test_bad_memory_limit_is_a_config_error(tmp_path):
     with pytest.raises(Exception, match="memory_limit"):
         _settings(tmp_path, "engine: {memory_limit: lots}\n")

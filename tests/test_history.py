@@ -35,7 +35,8 @@ HISTORY_QUERY = "SELECT * FROM segment_history ORDER BY as_of_date, user_id"
 def history_workspace(tmp_path_factory, demo_landing):
     root = tmp_path_factory.mktemp("history")
     shutil.copytree(demo_landing, root / "landing")
-    (root / "segmentation.yaml").write_text("clustering: {k_min: 2, k_max: 6, seed: 42}\n")
+    # One dbt run folder kept, so the second job run must delete the first run's (test below).
+    (root / "segmentation.yaml").write_text("clustering: {k_min: 2, k_max: 6, seed: 42}\nengine: {dbt_run_folders_kept: 1}\n")
     env = {
         "SEGMENTATION_DATA_DIR": root / "landing", "SEGMENTATION_WAREHOUSE": root / "warehouse.duckdb",
         "SEGMENTATION_PUBLISHED_DB": root / "segments.duckdb", "SEGMENTATION_CONFIG": root / "segmentation.yaml",
@@ -65,7 +66,7 @@ def history_workspace(tmp_path_factory, demo_landing):
         again = job.execute_in_process(instance=instance, raise_on_error=False)
         assert again.success
         yield {"root": root, "first_history": first_history, "again": again, "after_backfill": after_backfill,
-               "env": env, "backfill_parses": backfill_parses}
+               "env": env, "backfill_parses": backfill_parses, "first": first}
 
 
 def full_parses(log: Path, start: int) -> list[bool]:
@@ -286,3 +287,18 @@ def test_each_backfilled_date_after_the_first_parses_dbt_partially(history_works
     parses = history_workspace["backfill_parses"]
     assert len(parses) == len(BACKFILL)
     assert parses[1:] == [False] * (len(BACKFILL) - 1)
+
+
+def test_the_nightly_build_keeps_the_configured_dbt_run_folders_with_an_info_level_log(history_workspace):
+    """dagster-dbt gives every build its own target folder and never deletes one (about 5 MB a night);
+    with engine.dbt_run_folders_kept: 1 only the last run's is left. Its dbt.log is at info level: what
+    ran and how it ended, without dbt's debug lines (every statement and connection, 3,600 lines a night)."""
+    first, again = history_workspace["first"], history_workspace["again"]
+    folders = sorted(p.name for p in (DBT_PROJECT_DIR / "target").glob("dbt_models-*"))
+    assert len(folders) == 1 and folders[0].startswith(f"dbt_models-{again.run_id[:7]}-")
+    assert not any(name.startswith(f"dbt_models-{first.run_id[:7]}-") for name in folders)
+    assert (DBT_PROJECT_DIR / "target" / "history").is_dir()  # the backfill's folder is not a nightly build's
+    lines = [json.loads(line)["info"] for line in (DBT_PROJECT_DIR / "target" / folders[0] / "dbt.log").open()]
+    levels = {info["level"] for info in lines}
+    assert "debug" not in levels and "info" in levels
+    assert any(info["name"] == "LogModelResult" for info in lines)  # each model's outcome is still there

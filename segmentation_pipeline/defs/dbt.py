@@ -172,6 +172,22 @@ def build_as_of(
         ).wait()
 
 
+def prune_run_folders(current: Path, keep: int) -> list[Path]:
+    """Delete all but the `keep` newest folders of the kind of `current` (one `dbt build`'s target folder).
+
+    dagster-dbt gives every invocation its own target folder, `<op>-<run id>-<uuid>` (its dbt.log,
+    run_results.json, manifest and compiled SQL), and never deletes one: a nightly build added about
+    5 MB a night. `current` is always kept; the rest go oldest first, by modification time.
+    """
+    prefix = current.name.split("-")[0] + "-"
+    others = [p for p in current.parent.glob(f"{prefix}*") if p.is_dir() and p != current]
+    others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = others[max(keep - 1, 0):]
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
+
+
 @dbt_assets(
     manifest=dbt_project().manifest_path,
     project=dbt_project(),
@@ -186,7 +202,14 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # project each time; the as_of_date() macro reads it from the environment at execution instead.
     with dbt_environment(settings, **{AS_OF_ENV: variables.pop("as_of_date")}):
         invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context)
-    yield from invocation.stream()
+    try:
+        yield from invocation.stream()
+    finally:  # a failed build's folder is the newest: it is kept for reading
+        kept = settings.config.engine.dbt_run_folders_kept
+        removed = prune_run_folders(invocation.target_path, kept)
+        if removed:
+            context.log.info(f"removed {len(removed)} older dbt run folder(s) from {invocation.target_path.parent}; "
+                             f"kept the {kept} newest (engine.dbt_run_folders_kept)")
 
 
 defs = dg.Definitions(
