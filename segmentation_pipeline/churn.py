@@ -40,6 +40,18 @@ def training_as_of(settings: Settings) -> date:
     return current_as_of(settings) - timedelta(days=settings.config.churn.horizon_days)
 
 
+def unscored(user_ids: pd.Series) -> pd.DataFrame:
+    """The users with empty scores, typed as scored ones (DOUBLE, VARCHAR, VARCHAR in ml.churn_scores).
+    Columns of only nulls with no type would become INTEGER columns in DuckDB."""
+    index = user_ids.index
+    return pd.DataFrame({
+        "user_id": user_ids,
+        "churn_probability": pd.Series(float("nan"), index=index, dtype="float64"),
+        "churn_risk": pd.Series(None, index=index, dtype="str"),
+        "churn_model_version": pd.Series(None, index=index, dtype="str"),
+    })
+
+
 def _write(settings: Settings, scores: pd.DataFrame) -> None:
     with warehouse_connection(settings) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS ml")
@@ -105,8 +117,7 @@ def run_churn(settings: Settings) -> ChurnRun:
             "churn_probability is left empty until the data covers more than the horizon "
             f"({horizon} days, churn.horizon_days in segmentation.yaml)."
         )
-        _write(settings, pd.DataFrame({"user_id": score_features["user_id"], "churn_probability": pd.Series(dtype="float64"),
-                                       "churn_risk": pd.Series(dtype="object"), "churn_model_version": None}))
+        _write(settings, unscored(score_features["user_id"]))
         return ChurnRun(as_of, trained_as_of, None, None, reason)
     config = ChurnConfig(horizon_days=horizon, seed=settings.config.clustering.seed,
                          threads=settings.config.engine.threads)  # engine.threads also caps the models
