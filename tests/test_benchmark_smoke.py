@@ -100,3 +100,22 @@ def test_refit_cadence_config(tmp_path: Path) -> None:
     config = yaml.safe_load(run_config(tmp_path, 7))
     assert config["clustering"] == {"k_max": 5, "refit_every_days": 7}
     assert config["churn"] == {"horizon_days": 60, "retrain_every_days": 7}
+
+
+def test_night_pairs_runs_each_variant_from_the_same_saved_state(tmp_path: Path) -> None:
+    """benchmarks.night_pairs (BENCHMARKS.md's paired nights) still runs: one pair at 2k users, variant B
+    with an environment variable of its own."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.night_pairs", "--size", SMOKE_USERS, "--pairs", "1",
+         "--env-b", "DBT_LOG_LEVEL_FILE=debug",
+         "--data-root", str(tmp_path / "data"), "--results-dir", str(tmp_path / "results")],
+        cwd=REPO, capture_output=True, text=True, timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    [file] = list((tmp_path / "results").glob("*-night-pairs-*.json"))
+    report = json.loads(file.read_text())
+    assert [(r["pair"], r["variant"]) for r in report["runs"]] == [(1, "A"), (1, "B")]
+    assert all(r["wall_seconds"] > 0 and r["cpu_seconds"] > 0 and r["peak_rss_bytes"] > 0 for r in report["runs"])
+    assert report["variants"]["B"]["env"] == {"DBT_LOG_LEVEL_FILE": "debug"} and report["variants"]["A"]["env"] == {}
+    assert len(report["wall"]["a_minus_b_each"]) == 1
+    assert report["day_rows"]["events"] > 0
