@@ -10,7 +10,8 @@ machine's speed drifts by more than a change to a night's fixed costs (BENCHMARK
    with the same data, config and `--refit-every-days`), and its outputs are saved;
 2. the day is delivered, and each pair restores the saved outputs and runs the night once per variant,
    A then B, then B then A in the next pair, so a steady drift cancels out;
-3. every run's wall and CPU seconds (the whole process tree) go to
+3. every run's wall and CPU seconds (the whole process tree) and, with --py-spy, the seconds a
+   sampling profiler saw in named functions (steadier than times when the machine's speed drifts) go to
    benchmarks/results/<size>-night-pairs-<timestamp>.json with each pair's difference A - B.
 
 A variant is a source tree (`--ref`, `--ref-b`: git commits, exported as `benchmarks.run` does) and
@@ -46,6 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--env-a", action="append", default=[], metavar="KEY=VALUE", help="variant A's environment")
     p.add_argument("--env-b", action="append", default=[], metavar="KEY=VALUE", help="variant B's environment")
     p.add_argument("--refit-every-days", type=int, default=7, metavar="N", help="as in benchmarks.run (default 7)")
+    p.add_argument("--py-spy", metavar="FUNCTIONS", help="profile each night with py-spy (50 Hz, child processes "
+                   "too) and report the seconds sampled in these comma-separated functions, e.g. fire_event")
     p.add_argument("--data-root", type=Path, default=REPO / "data" / "bench", help="default data/bench")
     p.add_argument("--results-dir", type=Path, default=HERE / "results", help="default benchmarks/results")
     return p.parse_args(argv)
@@ -58,13 +61,34 @@ def _pairs(items: list[str]) -> dict[str, str]:
     return pairs
 
 
-def _job(source: Path, env: dict[str, str], log: Path) -> dict:
+def _job(source: Path, env: dict[str, str], log: Path, profile: str | None = None) -> dict:
     command = [str(Path(sys.executable).parent / "dagster"), *JOB_COMMAND.split()[1:]]
+    raw = log.with_suffix(".pyspy.txt")
+    if profile is not None:
+        py_spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+        if py_spy is None:
+            raise SystemExit("--py-spy needs py-spy: pip install py-spy")
+        command = [py_spy, "record", "-r", "50", "--subprocesses", "-f", "raw", "-o", str(raw), "--", *command]
     m = run_measured(command, env, source, log)
     if m.returncode != 0:
         raise SystemExit(f"the job failed ({log}):\n{m.log}")
-    return {"wall_seconds": round(m.end - m.start, 2), "cpu_seconds": round(m.cpu_seconds, 2),
-            "peak_rss_bytes": max((s.rss for s in m.samples), default=0)}
+    result = {"wall_seconds": round(m.end - m.start, 2), "cpu_seconds": round(m.cpu_seconds, 2),
+              "peak_rss_bytes": max((s.rss for s in m.samples), default=0)}
+    if profile is not None:
+        result["sampled_seconds"] = _sampled(raw, [f for f in profile.split(",") if f])
+    return result
+
+
+def _sampled(raw: Path, functions: list[str]) -> dict[str, float]:
+    """Seconds py-spy sampled in all, and with each function on the stack (50 samples a second)."""
+    counts = dict.fromkeys(["all", *functions], 0)
+    for line in raw.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        names = {frame.split(" (", 1)[0] for frame in stack.split(";")}
+        counts["all"] += int(n)
+        for function in functions:
+            counts[function] += int(n) if function in names else 0
+    return {name: round(n / 50, 2) for name, n in counts.items()}
 
 
 def _summary(runs: list[dict], key: str) -> dict:
@@ -110,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(run_dir)
             shutil.copytree(saved, run_dir)
             env = {**pipeline_env(source, work / "landing", run_dir, config), **extra}
-            result = {"pair": pair + 1, "variant": name, **_job(source, env, logs / f"night-{pair + 1}-{name}.log")}
+            result = {"pair": pair + 1, "variant": name,
+                      **_job(source, env, logs / f"night-{pair + 1}-{name}.log", args.py_spy)}
             runs.append(result)
             print(f"[night-pairs] pair {pair + 1} {name}: {result['wall_seconds']:.2f} s wall, "
                   f"{result['cpu_seconds']:.2f} CPU s", flush=True)
@@ -120,13 +145,20 @@ def main(argv: list[str] | None = None) -> int:
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "argv": sys.argv[1:] if argv is None else argv,
-        "variants": {"A": {"source": info_a, "env": variants["A"][1]}, "B": {"source": info_b, "env": variants["B"][1]}},
+        "variants": {name: {"source": info, "env": variants[name][1]} for name, info in (("A", info_a), ("B", info_b))},
         "machine": machine_info(), "day": day.isoformat(), "day_rows": split.day_rows,
         "runs": runs, "wall": _summary(runs, "wall_seconds"), "cpu": _summary(runs, "cpu_seconds"),
     }
     args.results_dir.mkdir(parents=True, exist_ok=True)
     out = args.results_dir / f"{label}-night-pairs-{started.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    if args.py_spy:
+        report["sampled"] = {
+            name: {f: round(statistics.mean(r["sampled_seconds"][f] for r in runs if r["variant"] == name), 2)
+                   for f in runs[0]["sampled_seconds"]}
+            for name in ("A", "B")
+        }
+        print(f"[night-pairs] py-spy, mean seconds sampled per night: {report['sampled']}")
     for key in ("wall", "cpu"):
         s = report[key]
         print(f"[night-pairs] {key}: A {s['a_mean']} s, B {s['b_mean']} s; A - B mean {s['a_minus_b_mean']} s, "
