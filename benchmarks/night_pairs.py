@@ -80,11 +80,13 @@ def _job(source: Path, env: dict[str, str], log: Path, profile: str | None = Non
 
 
 def _sampled(raw: Path, functions: list[str]) -> dict[str, float]:
-    """Seconds py-spy sampled in all, and with each function on the stack (50 samples a second)."""
+    """Seconds py-spy sampled in all, and with each function on the stack (50 samples a second); a name
+    matches a function or a method of that name (`store_event` matches SqliteEventLogStorage.store_event)."""
     counts = dict.fromkeys(["all", *functions], 0)
     for line in raw.read_text().splitlines():
         stack, _, n = line.rpartition(" ")
-        names = {frame.split(" (", 1)[0] for frame in stack.split(";")}
+        names = {frame.split(" (", 1)[0] for frame in stack.split(";")}  # py-spy: "Class.method (file:line)"
+        names |= {name.rsplit(".", 1)[-1] for name in names}  # write_line matches _Logger.write_line
         counts["all"] += int(n)
         for function in functions:
             counts[function] += int(n) if function in names else 0
