@@ -29,8 +29,8 @@ ENV_TEMP_DIRECTORY = "SEGMENTATION_DUCKDB_TEMP_DIRECTORY"
 ENV_STORAGE_VERSION = "SEGMENTATION_DUCKDB_STORAGE_VERSION"
 # dbt's own setting for its log file (dbt.log in each invocation's target folder). dbt's default,
 # debug, writes every statement, connection and timing: 3,600 JSON lines (4.5 MB) per nightly build,
-# and about 1.7 s of a 100k night (issue #6). The pipeline asks for info (what ran, its result and
-# timing, every warning and error) unless this variable is already set, e.g. to debug.
+# 1.4-2.1 s of dbt's sampled time in a 100k night (BENCHMARKS.md, runs AV and AW). The pipeline asks
+# for info (what ran, its result and timing, every warning and error) unless this variable is set.
 ENV_DBT_LOG_LEVEL_FILE = "DBT_LOG_LEVEL_FILE"
 DBT_LOG_LEVEL_FILE_DEFAULT = "info"
 

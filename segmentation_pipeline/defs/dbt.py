@@ -176,8 +176,8 @@ def prune_run_folders(current: Path, keep: int) -> list[Path]:
     """Delete all but the `keep` newest folders of the kind of `current` (one `dbt build`'s target folder).
 
     dagster-dbt gives every invocation its own target folder, `<op>-<run id>-<uuid>` (its dbt.log,
-    run_results.json, manifest and compiled SQL), and never deletes one: a nightly build added about
-    5 MB a night. `current` is always kept; the rest go oldest first, by modification time.
+    run_results.json, manifest and compiled SQL), and never deletes one: 7.7-8.8 MB a night with dbt's
+    debug log, about 4.8 MB at info level. `current` is always kept; the rest go oldest first, by modification time.
     """
     prefix = current.name.split("-")[0] + "-"
     others = [p for p in current.parent.glob(f"{prefix}*") if p.is_dir() and p != current]
