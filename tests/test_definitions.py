@@ -94,6 +94,45 @@ def test_loading_the_code_location_freezes_its_objects_for_the_garbage_collector
     assert enabled == "True"
 
 
+GRAPH_SCRIPT = """
+import json, sys
+if sys.argv[1] == "dbt-core-loaded-first":
+    import dbt.version  # dagster-dbt then imports dbt-core, as it does by default
+from segmentation_pipeline.definitions import defs
+import dagster_dbt.compat
+loaded = [m for m in sys.modules if m == "dbt" or m.startswith("dbt.")]
+import dbt.version  # still importable after the code location has loaded
+graph = defs.resolve_asset_graph()
+print(json.dumps({
+    "dagster_dbt_saw_dbt_core": dagster_dbt.compat.DBT_PYTHON_VERSION is not None,
+    "dbt_modules_loaded": len(loaded),
+    "assets": sorted([k.to_user_string(), sorted(p.to_user_string() for p in graph.get(k).parent_keys),
+                      graph.get(k).group_name] for k in graph.get_all_asset_keys()),
+    "checks": sorted([k.asset_key.to_user_string(), k.name, graph.get_check_spec(k).blocking]
+                     for k in graph.asset_check_keys),
+    "descriptions": sorted([s.key.to_user_string(), s.description] for s in defs.resolve_all_asset_specs()),
+}))
+"""
+
+
+def test_the_code_location_loads_no_dbt_core_and_builds_the_same_asset_graph():
+    """dbt runs as a subprocess: importing dbt-core into each Dagster process cost 1.5-3 s and 40 MB
+    (issue #6, segmentation_pipeline/dbt_core_import.py). dagster-dbt without it builds the same graph."""
+    import json
+    import subprocess
+    import sys
+
+    def load(mode: str) -> dict:
+        out = subprocess.run([sys.executable, "-c", GRAPH_SCRIPT, mode], capture_output=True, text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    ours, with_dbt_core = load("as-the-pipeline-loads-it"), load("dbt-core-loaded-first")
+    assert (ours.pop("dagster_dbt_saw_dbt_core"), ours.pop("dbt_modules_loaded")) == (False, 0)
+    assert with_dbt_core.pop("dagster_dbt_saw_dbt_core") and with_dbt_core.pop("dbt_modules_loaded") > 100
+    assert len(ours["checks"]) > 90 and len(ours["assets"]) > 40
+    assert ours == with_dbt_core
+
+
 def test_the_pipeline_runs_dbt_through_its_frozen_entry_point(tmp_path):
     """`segmentation-dbt` is dbt itself, started with dbt's modules frozen (segmentation_pipeline/dbt_cli.py)."""
     import subprocess
