@@ -37,11 +37,13 @@ def _version(name: str) -> str | None:
 def git_state(repo: Path) -> dict:
     def git(*args: str) -> str:
         try:
-            return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
+            return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
         except (OSError, subprocess.CalledProcessError):
             return ""
 
-    return {"commit": git("rev-parse", "HEAD"), "dirty_files": [l[3:] for l in git("status", "--porcelain").splitlines()]}
+    # `git status --porcelain` lines are "XY path": the first line's leading space is part of its status.
+    dirty = [line[3:] for line in git("status", "--porcelain").splitlines() if line.strip()]
+    return {"commit": git("rev-parse", "HEAD").strip(), "dirty_files": dirty}
 
 
 def machine_info() -> dict:
