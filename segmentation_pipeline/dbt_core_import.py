@@ -32,5 +32,5 @@ def dbt_core_hidden() -> Iterator[None]:
     try:
         yield
     finally:
-        if "dbt" in sys.modules and sys.modules["dbt"] is None:
+        if sys.modules.get("dbt", False) is None:
             del sys.modules["dbt"]

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 import yaml
 
-from test_dbt_user_features import AS_OF, build, query_df, run_dbt
+from test_dbt_user_features import AS_OF, project_dir, query_df, run_dbt, warehouse  # noqa: F401  (fixtures)
 
 MARTS = ("user_features", "user_rfm_segments")
 
@@ -27,19 +27,6 @@ def declared(model: str) -> tuple[set[str], int]:
     columns = yaml.safe_load(path.read_text())["models"][0]["columns"]
     types = [(c["name"], rule["type"]) for c in columns for rule in c.get("constraints", [])]
     return {name for name, kind in types if kind == "not_null"}, sum(kind == "check" for _, kind in types)
-
-
-@pytest.fixture(scope="module")
-def project_dir(tmp_path_factory) -> Path:
-    target = tmp_path_factory.mktemp("dbt") / "dbt_project"
-    source = Path(__file__).resolve().parents[1] / "dbt_project"
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml"))
-    return target
-
-
-@pytest.fixture(scope="module")
-def warehouse(project_dir, tmp_path_factory) -> Path:
-    return build(project_dir, tmp_path_factory.mktemp("run"))
 
 
 def test_the_built_tables_carry_the_declared_rules(warehouse):
