@@ -159,3 +159,36 @@ def test_the_pipeline_runs_dbt_through_its_frozen_entry_point(tmp_path):
 
     with duckdb.connect(str(tmp_path / "probe.duckdb"), read_only=True) as con:
         assert con.sql("select answer from answer").fetchone() == (42,)
+
+
+LAZY_SCRIPT = """
+import gc, json, sys
+import segmentation_pipeline.definitions
+heavy = ("sklearn", "scipy", "matplotlib", "great_expectations", "mlxtend")
+at_load = [name for name in heavy if name in sys.modules]
+frozen = gc.get_freeze_count()
+from segmentation_pipeline.preload import LATER_MODULES, preload_in_background
+preload_in_background(("no_such_module_for_the_test",) + LATER_MODULES).join()
+print(json.dumps({
+    "at_load": at_load,
+    "after_preload": [name for name in heavy if name in sys.modules],
+    "later_modules_missing": [name for name in LATER_MODULES if name not in sys.modules],
+    "frozen_more": gc.get_freeze_count() > frozen,
+}))
+"""
+
+
+def test_the_code_location_loads_without_the_steps_heavy_modules_and_the_dbt_step_preloads_them():
+    """Loading the code location (each run's start, the UI) no longer imports scikit-learn, SciPy, matplotlib or
+    GX (about 4 s); the dbt step imports them in a background thread while dbt builds (issue #6, preload.py).
+    A module that cannot be imported does not stop the others."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", LAZY_SCRIPT], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["at_load"] == []
+    assert result["after_preload"] == ["sklearn", "scipy", "matplotlib", "great_expectations", "mlxtend"]
+    assert result["later_modules_missing"] == []
+    assert result["frozen_more"]

@@ -23,7 +23,7 @@ from segmentation_pipeline.demo_data import generate
 from segmentation_pipeline.ml import ChurnConfig, SegmentationConfig, churn_labels, score_churn, segment_users
 from segmentation_pipeline.ml.artifacts import load_model, save_churn, save_segmentation
 from segmentation_pipeline.ml.classifier import train_classifier
-from segmentation_pipeline.ml.plots import png_markdown
+from segmentation_pipeline.ml.markdown import png_markdown
 from segmentation_pipeline.ml.preprocessing import MODEL_FEATURES, RECENCY_CAP_DAYS
 from segmentation_pipeline.ml.segmentation import assign_new_users
 from segmentation_pipeline.ml.tags import TAGS

@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from segmentation_pipeline.analytics.rules import record_rules, segment_rules
 from segmentation_pipeline.settings import load_settings
 from segmentation_pipeline.warehouse import warehouse_connection
 
@@ -22,6 +21,8 @@ from segmentation_pipeline.warehouse import warehouse_connection
     ),
 )
 def association_rules(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    from segmentation_pipeline.analytics.rules import record_rules, segment_rules  # pandas, mlxtend (preload.py)
+
     settings = load_settings()
     with warehouse_connection(settings) as con:
         rules = segment_rules(con, settings.config.analytics)

@@ -1,15 +1,20 @@
-"""Models group: churn risk per user, learned from history by a time split."""
+"""Models group: churn risk per user, learned from history by a time split.
+
+scikit-learn comes with `segmentation_pipeline.churn`, imported when the step runs (preload.py).
+"""
+
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from segmentation_pipeline.churn import (
-    TRAIN_SCHEMA_SUFFIX, ChurnRun, current_as_of, recent_churn_model, run_churn, score_with_saved, training_as_of,
-)
 from segmentation_pipeline.defs.dbt import build_as_of
 from segmentation_pipeline.ingest.contract import CONTRACTS
-from segmentation_pipeline.ml.plots import png_markdown
+from segmentation_pipeline.ml.markdown import png_markdown
 from segmentation_pipeline.settings import load_settings
+
+if TYPE_CHECKING:
+    from segmentation_pipeline.churn import ChurnRun
 
 
 @dg.asset(
@@ -30,6 +35,10 @@ from segmentation_pipeline.settings import load_settings
     ),
 )
 def churn_scores(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
+    from segmentation_pipeline.churn import (
+        TRAIN_SCHEMA_SUFFIX, current_as_of, recent_churn_model, run_churn, score_with_saved, training_as_of,
+    )
+
     settings = load_settings()
     saved = recent_churn_model(settings, current_as_of(settings))
     if saved is not None:
@@ -61,12 +70,12 @@ def churn_scores(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.M
     )
 
 
-def _risk_bands(run: ChurnRun) -> dg.MetadataValue:
+def _risk_bands(run: "ChurnRun") -> dg.MetadataValue:
     bands = run.scores["churn_risk"].value_counts().rename_axis("churn_risk").reset_index()
     return dg.MetadataValue.md(bands.to_markdown(index=False))
 
 
-def _saved_model_result(context: dg.AssetExecutionContext, run: ChurnRun, settings) -> dg.MaterializeResult:
+def _saved_model_result(context: dg.AssetExecutionContext, run: "ChurnRun", settings) -> dg.MaterializeResult:
     metrics = run.card.get("metrics", {})
     context.log.info(
         f"scored {len(run.scores)} users with churn model {run.version}, trained on "

@@ -18,6 +18,7 @@ from packaging import version
 
 from segmentation_pipeline.ingest.as_of import resolve_as_of
 from segmentation_pipeline.ingest.errors import IngestionError
+from segmentation_pipeline.preload import preload_in_background
 from segmentation_pipeline.settings import Settings, load_settings
 from segmentation_pipeline.warehouse import dbt_environment, warehouse_connection
 
@@ -202,6 +203,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # project each time; the as_of_date() macro reads it from the environment at execution instead.
     with dbt_environment(settings, **{AS_OF_ENV: variables.pop("as_of_date")}):
         invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context)
+    preload_in_background()  # the later steps' imports overlap with the build
     try:
         yield from invocation.stream()
     finally:  # a failed build's folder is the newest: it is kept for reading

@@ -6,9 +6,6 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from segmentation_pipeline.analytics.effects import record_effects
-from segmentation_pipeline.backfill import (
-    HISTORY_SCHEMA_SUFFIX, BackfillError, check_dates, current_models, record_past_date,
-)
 from segmentation_pipeline.defs.dbt import build_as_of
 from segmentation_pipeline.defs.jobs import WAREHOUSE_WRITER
 from segmentation_pipeline.release import PublishRejected, publish
@@ -38,6 +35,10 @@ AS_OF_PARTITIONS = dg.DailyPartitionsDefinition(start_date="2020-01-01", end_off
     ),
 )
 def segment_history_backfill(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> dg.MaterializeResult:
+    from segmentation_pipeline.backfill import (  # scikit-learn (segment assignment)
+        HISTORY_SCHEMA_SUFFIX, BackfillError, check_dates, current_models, record_past_date,
+    )
+
     settings = load_settings()
     dates = sorted(date.fromisoformat(key) for key in context.partition_keys)
     try:

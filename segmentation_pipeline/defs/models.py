@@ -1,12 +1,14 @@
-"""Models group: segments (clustering, names, tags, classifier, explanations)."""
+"""Models group: segments (clustering, names, tags, classifier, explanations).
+
+scikit-learn comes with `segmentation_pipeline.segments`, imported when the step runs (preload.py).
+"""
 
 import dagster as dg
 import pandas as pd
 
 from segmentation_pipeline.ingest.contract import CONTRACTS
 from segmentation_pipeline.ml.config import SegmentationError
-from segmentation_pipeline.ml.plots import png_markdown
-from segmentation_pipeline.segments import run_segmentation
+from segmentation_pipeline.ml.markdown import png_markdown
 from segmentation_pipeline.settings import load_settings
 
 PLOT_TITLES = {
@@ -38,6 +40,8 @@ def _md(frame: pd.DataFrame, digits: int = 3) -> dg.MetadataValue:
     ),
 )
 def user_segments(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    from segmentation_pipeline.segments import run_segmentation
+
     settings = load_settings()
     try:
         run = run_segmentation(settings)

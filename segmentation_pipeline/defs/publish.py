@@ -7,7 +7,7 @@ import pandas as pd
 
 from segmentation_pipeline.analytics.exports import write_exports
 from segmentation_pipeline.defs.quality import verdict_metadata
-from segmentation_pipeline.ml.plots import plot_segment_overview, png_markdown
+from segmentation_pipeline.ml.markdown import png_markdown
 from segmentation_pipeline.publish import PUBLISHED_COLUMNS
 from segmentation_pipeline.release import PublishRejected, publish
 from segmentation_pipeline.settings import load_settings
@@ -71,6 +71,8 @@ SPECS = [
 
 @dg.multi_asset(specs=SPECS, check_specs=[CHECK], can_subset=False, name="publish_segments")
 def publish_segments(context: dg.AssetExecutionContext):
+    from segmentation_pipeline.ml.plots import plot_segment_overview  # matplotlib, scikit-learn (preload.py)
+
     settings = load_settings()
     try:
         result = publish(settings)

@@ -1,8 +1,7 @@
-"""Figures as PNG bytes (matplotlib Agg, no pyplot state), and a markdown helper for Dagster metadata."""
+"""Figures as PNG bytes (matplotlib Agg, no pyplot state); ml/markdown.py embeds them in Dagster metadata."""
 
 from __future__ import annotations
 
-import base64
 import io
 
 import matplotlib
@@ -30,11 +29,6 @@ def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     return buffer.getvalue()
-
-
-def png_markdown(png: bytes, alt: str = "figure") -> str:
-    """Markdown image with a base64 data URI, e.g. for `dg.MetadataValue.md(...)`."""
-    return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
 
 
 def plot_selection(candidates: pd.DataFrame) -> bytes:
