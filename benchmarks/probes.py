@@ -88,15 +88,60 @@ def _rebind_everywhere(original: Callable, replacement: Callable) -> int:
 
 
 def _probe(module: str, attr: str, name: Callable[..., str], after: Callable[[Any, dict], None] | None = None) -> None:
-    try:
-        original = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
+    """Wrap `module.attr` now if the module is loaded, else as soon as it has been imported.
+
+    The pipeline imports its heavy modules (scikit-learn's users, ...) in its steps, not when the
+    code location loads; importing them here to wrap them would add their import to the start-up.
+    """
+    if module in sys.modules:
+        _wrap(sys.modules[module], module, attr, name, after)
+        return
+    _PENDING.setdefault(module, []).append(lambda loaded: _wrap(loaded, module, attr, name, after))
+    if not any(isinstance(finder, _ProbeAfterImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _ProbeAfterImport())
+
+
+def _wrap(loaded: Any, module: str, attr: str, name: Callable[..., str],
+          after: Callable[[Any, dict], None] | None) -> None:
+    original = getattr(loaded, attr, None)
+    if original is None:
         record({"name": "probe_missing", "start": time.time(), "end": time.time(), "probe": f"{module}.{attr}",
-                "error": repr(exc)})
+                "error": f"{module} has no {attr}"})
         return
     if getattr(original, "__bench_probe__", False):
         return
     _rebind_everywhere(original, _timed(original, name, after))
+
+
+_PENDING: dict[str, list[Callable[[Any], None]]] = {}  # module -> probes to install once it is imported
+
+
+class _ProbeAfterImport:
+    """Meta path finder: for a module with pending probes, the module's own loader, followed by the probes."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname not in _PENDING:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        loader = spec.loader
+        exec_module = getattr(loader, "exec_module", None)
+        if exec_module is None:
+            return spec
+
+        def exec_then_probe(loaded: Any) -> None:
+            exec_module(loaded)
+            for install in _PENDING.pop(fullname, []):
+                install(loaded)
+
+        loader.exec_module = exec_then_probe
+        return spec
 
 
 def _segment_laps(outcome: Any, attrs: dict) -> None:
